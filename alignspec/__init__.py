@@ -1,0 +1,62 @@
+"""alignspec: formal specifications of what AI systems should optimise, checked with SMT.
+
+Outer alignment: is the reward we wrote the goal we meant?  Every verdict is PROVED (a
+sound argument), VIOLATED (a witness replayed exactly) or UNKNOWN (with the reason).
+"""
+
+from alignspec import outer, strategies
+from alignspec.check import check
+from alignspec.errors import (
+    BoundsError,
+    NotBooleanError,
+    NotNumericError,
+    OptionError,
+    SpaceError,
+    SpecError,
+    SpecFileError,
+    UnknownLabelError,
+    UnknownSymbolError,
+    UnsatisfiableAssumptionsError,
+    UnsupportedExpressionError,
+)
+from alignspec.results import Finding, GoodhartCurve, GoodhartPoint, Report, Verdict
+from alignspec.solver import Budget
+from alignspec.space import Bool, Choice, Int, Real, Space
+from alignspec.spec import Intent, Reward, Spec
+from alignspec.symbolic.labels import eq, ne
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Bool",
+    "BoundsError",
+    "Budget",
+    "Choice",
+    "Finding",
+    "GoodhartCurve",
+    "GoodhartPoint",
+    "Int",
+    "Intent",
+    "NotBooleanError",
+    "NotNumericError",
+    "OptionError",
+    "Real",
+    "Report",
+    "Reward",
+    "Space",
+    "SpaceError",
+    "Spec",
+    "SpecError",
+    "SpecFileError",
+    "UnknownLabelError",
+    "UnknownSymbolError",
+    "UnsatisfiableAssumptionsError",
+    "UnsupportedExpressionError",
+    "Verdict",
+    "__version__",
+    "check",
+    "eq",
+    "ne",
+    "outer",
+    "strategies",
+]

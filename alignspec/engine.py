@@ -1,0 +1,92 @@
+"""How a check asks a question: solve, replay exactly, fall back to sampling, never guess.
+
+The rules that make verdicts trustworthy live here, once:
+- a model counts only after exact replay on the original expressions;
+- "none exists" comes only from an UNSAT answer;
+- when z3 gives up, sampling may still find (and replay) a witness; otherwise UNKNOWN.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Literal
+
+import attrs
+import sympy
+
+from alignspec.replay import replays
+from alignspec.sampling import sample_search
+from alignspec.solver import Budget, Problem, maximize, solve
+from alignspec.space import State
+from alignspec.symbolic.evaluate import value_of
+from alignspec.symbolic.rename import flatten
+
+#: Examples the sampling fallback tries when the solver answers unknown.
+SAMPLES = 2000
+
+
+@attrs.frozen
+class Search:
+    """The answer to "is there an assignment satisfying the problem?"."""
+
+    status: Literal["found", "none", "unknown"]
+    states: dict[str, State] | None = None
+    method: str = "smt"
+    reason: str | None = None
+    stats: dict[str, float] = attrs.field(factory=dict)
+
+
+def search(problem: Problem, budget: Budget, samples: int = SAMPLES) -> Search:
+    """Find replayed states satisfying ``problem``, or prove (UNSAT) that none exist."""
+    out = solve(problem, budget)
+    if out.status == "unsat":
+        return Search("none", stats=out.stats)
+    if out.status == "sat" and out.states is not None and replays(problem, out.states):
+        return Search("found", out.states, stats=out.stats)
+    if out.status == "sat":
+        reason = (
+            "replay failed: the solver's model is irrational and its rational approximation "
+            "does not satisfy the query" if not out.exact else
+            "replay failed: the solver's model does not satisfy the query on exact evaluation"
+        )
+    else:
+        reason = out.reason or "solver answered unknown"
+    if samples > 0:
+        hit = sample_search(problem, samples)
+        if hit is not None:
+            return Search("found", hit, method="sampling", stats=out.stats)
+        reason += f"; sampling found no witness in {samples} examples"
+    return Search("unknown", reason=reason, stats=out.stats)
+
+
+@attrs.frozen
+class Extremum:
+    """An exact optimum (supremum or infimum) of an objective over a problem."""
+
+    status: Literal["optimal", "infeasible", "unknown"]
+    value: Fraction | None = None
+    attained: bool = False
+    states: dict[str, State] | None = None
+    reason: str | None = None
+
+    @property
+    def known(self) -> bool:
+        return self.status == "optimal"
+
+
+def extremum(problem: Problem, objective: sympy.Basic, budget: Budget, *,
+             sense: Literal["max", "min"]) -> Extremum:
+    """Exact max/sup (or min/inf) of ``objective``; an attaining state is replayed."""
+    sign = 1 if sense == "max" else -1
+    opt = maximize(problem, sign * objective, budget)
+    if opt.status != "optimal" or opt.value is None:
+        return Extremum(opt.status, reason=opt.reason)  # type: ignore[arg-type]
+    value = sign * opt.value
+    if not opt.attained:
+        return Extremum("optimal", value, False)
+    states = opt.states
+    if states is None or not replays(problem, states) or value_of(
+        objective, problem.scope, flatten(states)
+    ) != value:
+        return Extremum("unknown", reason="replay failed: the optimal state did not replay")
+    return Extremum("optimal", value, True, states)

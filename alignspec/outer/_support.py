@@ -1,0 +1,114 @@
+"""What every outer check shares: preconditions, feasible regions, values at witnesses."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from fractions import Fraction
+from typing import Any
+
+import sympy
+
+from alignspec.engine import Search
+from alignspec.errors import OptionError, SpecError
+from alignspec.results import Finding, Verdict
+from alignspec.solver import Budget, Problem
+from alignspec.space import State, Value, to_fraction
+from alignspec.spec import Labelled, Spec
+from alignspec.symbolic.evaluate import holds, value_of
+
+
+def needs(spec: Spec, check: str, *, reward: bool = False, utility: bool = False,
+          require: bool = False, utility_or_require: bool = False) -> None:
+    """Raise a SpecError naming what ``check`` needs that ``spec`` lacks."""
+    if not isinstance(spec, Spec):
+        raise SpecError(f"{check} takes an alignspec.Spec, got {type(spec).__name__}")
+    missing = []
+    if reward and spec.objective is None:
+        missing.append("a reward (Spec(reward=...))")
+    if utility and spec.utility is None:
+        missing.append("an intended utility (Intent(utility, ...))")
+    if require and not spec.requirements:
+        missing.append("requirements (Intent(require=[...]))")
+    if utility_or_require and spec.utility is None and not spec.requirements:
+        missing.append("an intended utility or requirements")
+    if missing:
+        raise SpecError(f"{check} needs {' and '.join(missing)}; spec {spec.label!r} has none")
+
+
+def nonnegative(value: object, what: str) -> Fraction:
+    number = to_fraction(value, what)
+    if number < 0:
+        raise OptionError(f"{what}={value!r} must be >= 0")
+    return number
+
+
+def budget_or_default(budget: Budget | None) -> Budget:
+    return budget if budget is not None else Budget()
+
+
+def feasible(spec: Spec, role: str) -> Labelled:
+    return spec.at_all(spec.assumptions, role)
+
+
+def compliant(spec: Spec, role: str) -> Labelled:
+    return spec.at_all(spec.assumptions + spec.requirements, role)
+
+
+def all_required(spec: Spec) -> sympy.Basic:
+    return sympy.And(*[e for _, e in spec.requirements])
+
+
+def values_at(spec: Spec, state: State) -> dict[str, Value]:
+    """Reward, utility and requirement status at a state, by exact evaluation."""
+    scope = spec.space.variables
+    out: dict[str, Value] = {}
+    if spec.objective is not None:
+        out["reward"] = value_of(spec.objective, scope, state)
+    if spec.utility is not None:
+        out["utility"] = value_of(spec.utility, scope, state)
+    if spec.requirements:
+        broken = [label for label, e in spec.requirements if not holds(e, scope, state)]
+        out["requirements"] = "met" if not broken else "broken: " + "; ".join(broken)
+    return out
+
+
+def show(state: Mapping[str, Value]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in state.items())
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+
+def unknown(spec: Spec, check: str, reason: str, clock: Clock, options: dict[str, Any],
+            **extra: Any) -> Finding:
+    return Finding(check, Verdict.UNKNOWN, f"{check} could not be decided: {reason}",
+                   spec=spec.name, reason=reason, elapsed=clock.elapsed, options=options, **extra)
+
+
+def from_search(spec: Spec, check: str, result: Search, problem: Problem, clock: Clock,
+                options: dict[str, Any], *, violated: str, proved: str,
+                figures: Mapping[str, Fraction | None] | None = None,
+                extra_witness: Mapping[str, State] | None = None) -> Finding:
+    """The Finding for a check decided by one search (violation found / none / unknown)."""
+    common: dict[str, Any] = dict(spec=spec.name, elapsed=clock.elapsed, stats=result.stats,
+                                  options=options, figures=dict(figures or {}), query=problem)
+    if result.status == "none":
+        return Finding(check, Verdict.PROVED, proved, method="smt", **common)
+    if result.status == "unknown" or result.states is None:
+        reason = result.reason or "unknown"
+        return Finding(check, Verdict.UNKNOWN, f"{check} could not be decided: {reason}",
+                       reason=reason, method="smt", **common)
+    witness = dict(result.states)
+    witness.update(extra_witness or {})
+    values = {role: values_at(spec, state) for role, state in witness.items()}
+    lines = [violated] + [f"  {role}: {show(s)}  [{show(values[role])}]"
+                          for role, s in witness.items()]
+    return Finding(check, Verdict.VIOLATED, "\n".join(lines), witness=witness, values=values,
+                   method=result.method, **common)

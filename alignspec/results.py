@@ -1,0 +1,152 @@
+"""Verdicts, findings and reports: frozen data, worst verdict wins."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from fractions import Fraction
+from typing import Any
+
+import attrs
+
+from alignspec.space import State, Value
+
+
+class Verdict(enum.Enum):
+    """PROVED (sound argument), VIOLATED (replayed witness) or UNKNOWN (with a reason)."""
+
+    PROVED = "proved"
+    UNKNOWN = "unknown"
+    VIOLATED = "violated"
+
+    @property
+    def severity(self) -> int:
+        return {"proved": 0, "unknown": 1, "violated": 2}[self.value]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def worst(verdicts: Iterable[Verdict]) -> Verdict:
+    """The combined verdict: VIOLATED beats UNKNOWN beats PROVED; nothing checked is UNKNOWN."""
+    vs = list(verdicts)
+    return max(vs, key=lambda v: v.severity) if vs else Verdict.UNKNOWN
+
+
+Figure = Fraction | None
+
+
+@attrs.frozen
+class GoodhartPoint:
+    """Worst and best intended utility among feasible states with reward >= threshold."""
+
+    threshold: Fraction
+    worst: Figure
+    best: Figure
+
+
+@attrs.frozen
+class GoodhartCurve:
+    """How intended utility behaves as the reward demanded rises (exact optima per point).
+
+    ``goodhart_threshold`` is the highest reward any utility-optimal state reaches: pressing
+    the reward beyond it must cost intended utility (the best case starts to fall there).
+    """
+
+    points: tuple[GoodhartPoint, ...]
+    reward_min: Figure
+    reward_max: Figure
+    utility_optimum: Figure
+    goodhart_threshold: Figure
+
+    def to_dict(self) -> dict[str, Any]:
+        return plain(attrs.asdict(self, recurse=True))
+
+
+@attrs.frozen
+class Finding:
+    """The answer of one check on one spec."""
+
+    check: str
+    verdict: Verdict
+    message: str
+    spec: str | None = None
+    witness: Mapping[str, State] | None = None
+    values: Mapping[str, Mapping[str, Value]] = attrs.field(factory=dict)
+    figures: Mapping[str, Figure] = attrs.field(factory=dict)
+    reason: str | None = None
+    method: str | None = None
+    elapsed: float = 0.0
+    stats: Mapping[str, float] = attrs.field(factory=dict)
+    options: Mapping[str, Any] = attrs.field(factory=dict)
+    curve: GoodhartCurve | None = None
+    query: Any = attrs.field(default=None, eq=False, repr=False)
+
+    @property
+    def smt2(self) -> str | None:
+        """The deciding query as portable SMT-LIB2 (unsat there means PROVED here)."""
+        if self.query is None:
+            return None
+        from alignspec.solver import smt2
+
+        return smt2(self.query)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {
+            "check": self.check, "verdict": self.verdict.value, "method": self.method,
+            "message": self.message, "reason": self.reason, "witness": self.witness,
+            "values": self.values, "figures": self.figures, "options": self.options,
+            "elapsed": round(self.elapsed, 6), "stats": self.stats,
+        }
+        if self.curve is not None:
+            out["curve"] = self.curve.to_dict()
+        return plain(out)
+
+
+@attrs.frozen
+class Report:
+    """All findings for one spec; its verdict is the worst of theirs."""
+
+    spec: str
+    findings: tuple[Finding, ...]
+    expect: str | None = None
+    source: tuple[str, int] | None = None
+
+    @property
+    def verdict(self) -> Verdict:
+        return worst(f.verdict for f in self.findings)
+
+    @property
+    def meets_expectation(self) -> bool:
+        """True when ``expect`` is None, or 'aligned' and PROVED, or 'misaligned' and VIOLATED."""
+        if self.expect is None:
+            return True
+        wanted = Verdict.PROVED if self.expect == "aligned" else Verdict.VIOLATED
+        return self.verdict is wanted
+
+    def __getitem__(self, check: str) -> Finding:
+        for f in self.findings:
+            if f.check == check:
+                return f
+        raise KeyError(f"no finding for check {check!r}; have {[f.check for f in self.findings]}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "spec": self.spec, "expect": self.expect, "verdict": self.verdict.value,
+            "meets_expectation": self.meets_expectation,
+            "source": {"file": self.source[0], "line": self.source[1]} if self.source else None,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+def plain(value: Any) -> Any:
+    """JSON-ready copy: Fractions become ints or "p/q" strings, enums their values."""
+    if isinstance(value, Fraction):
+        return value.numerator if value.denominator == 1 else str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value

@@ -1,0 +1,315 @@
+"""Queries to z3 under budgets: satisfiability, exact optimisation, SMT-LIB2 export.
+
+A :class:`Problem` is a set of labelled conditions over one or more *roles* (named copies of
+a space, e.g. ``s1`` and ``s2`` for pairs of states).  Every variable carries its bounds into
+every query.  Nothing here decides a verdict: callers replay models exactly (see
+:mod:`alignspec.engine`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from fractions import Fraction
+from typing import Literal
+
+import attrs
+import sympy
+import z3
+
+from alignspec.space import Bool, Choice, Int, Real, Space, State, Value
+from alignspec.symbolic.fold import fold_cond, fold_num
+from alignspec.symbolic.rename import qualified, scope_of
+from alignspec.solver.translate import Z3Algebra, domain, real, z3_const
+
+#: Default deterministic budget per query (z3 resource units, roughly 1e6 per 0.1-1 s).
+DEFAULT_RLIMIT = 100_000_000
+
+
+@attrs.frozen
+class Budget:
+    """Limits for one solver query: a deterministic ``rlimit`` and an optional wall clock."""
+
+    rlimit: int | None = DEFAULT_RLIMIT
+    timeout: float | None = None
+
+    def apply(self, solver: z3.Solver | z3.Optimize) -> None:
+        if self.rlimit is not None:
+            solver.set("rlimit", int(self.rlimit))
+        if self.timeout is not None:
+            solver.set("timeout", max(1, int(self.timeout * 1000)))
+
+
+def _roles(value: Mapping[str, Space]) -> dict[str, Space]:
+    return dict(value)
+
+
+@attrs.frozen
+class Problem:
+    """Labelled conditions over named copies ("roles") of spaces."""
+
+    roles: Mapping[str, Space] = attrs.field(converter=_roles)
+    constraints: tuple[tuple[str, sympy.Basic], ...] = ()
+
+    def with_(self, *constraints: tuple[str, sympy.Basic]) -> Problem:
+        return attrs.evolve(self, constraints=self.constraints + tuple(constraints))
+
+    @property
+    def scope(self) -> dict[str, Real | Int | Bool | Choice]:
+        return scope_of(self.roles)
+
+
+Status = Literal["sat", "unsat", "unknown"]
+
+
+@attrs.frozen
+class Outcome:
+    """What z3 said about a Problem; ``states`` is its model (role -> state) when sat."""
+
+    status: Status
+    states: dict[str, State] | None = None
+    exact: bool = True
+    core: tuple[str, ...] = ()
+    reason: str | None = None
+    stats: dict[str, float] = attrs.field(factory=dict)
+    nonlinear: bool = False
+
+
+@attrs.frozen
+class Optimum:
+    """The exact supremum of an objective over a Problem, and a state attaining it if any."""
+
+    status: Literal["optimal", "infeasible", "unknown"]
+    value: Fraction | None = None
+    attained: bool = False
+    states: dict[str, State] | None = None
+    exact: bool = True
+    reason: str | None = None
+    stats: dict[str, float] = attrs.field(factory=dict)
+    nonlinear: bool = False
+
+
+class _Encoding:
+    """The z3 image of a Problem, able to translate further expressions in the same scope."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        self.scope = problem.scope
+        self.consts = {name: z3_const(name, var) for name, var in self.scope.items()}
+        self.has_int = any(isinstance(v, (Int, Choice)) for v in self.scope.values())
+        self.has_real = any(isinstance(v, Real) for v in self.scope.values())
+        self.algebra = Z3Algebra(self.consts, int_constants=self.has_int)
+        self.domain = [c for n, v in self.scope.items() for c in domain(self.consts[n], v)]
+        self.assertions = [(label, self.cond(expr)) for label, expr in problem.constraints]
+
+    def cond(self, expr: sympy.Basic) -> z3.BoolRef:
+        return fold_cond(expr, self.scope, self.algebra)
+
+    def num(self, expr: sympy.Basic) -> z3.ArithRef:
+        return fold_num(expr, self.scope, self.algebra)
+
+    @property
+    def nonlinear(self) -> bool:
+        return self.algebra.nonlinear
+
+    def logic(self, quantified: bool = False) -> str:
+        arith = "N" if self.nonlinear else "L"
+        ints = self.has_int
+        reals = self.has_real or self.algebra.real_terms
+        sorts = "IRA" if ints and reals else ("IA" if ints or not reals else "RA")
+        return ("" if quantified else "QF_") + arith + sorts
+
+    def solver(self, budget: Budget, extra: Sequence[z3.BoolRef] = ()) -> z3.Solver:
+        s = z3.Solver()
+        budget.apply(s)
+        s.add(*self.domain)
+        s.add(*[a for _, a in self.assertions])
+        s.add(*extra)
+        return s
+
+    def states(self, model: z3.ModelRef) -> tuple[dict[str, State], bool]:
+        exact = True
+        out: dict[str, State] = {}
+        for role, space in self.problem.roles.items():
+            state: State = {}
+            for name, var in space.variables.items():
+                value, ok = _value(model.eval(self.consts[qualified(role, name)], True), var)
+                state[name] = value
+                exact = exact and ok
+            out[role] = state
+        return out, exact
+
+
+def _value(term: z3.ExprRef, var: Real | Int | Bool | Choice) -> tuple[Value, bool]:
+    if isinstance(var, Bool):
+        return z3.is_true(term), True
+    if isinstance(var, Choice):
+        return var.labels[term.as_long()], True  # type: ignore[attr-defined]
+    if isinstance(var, Int):
+        return term.as_long(), True  # type: ignore[attr-defined]
+    return _fraction(term)
+
+
+def _fraction(term: z3.ExprRef) -> tuple[Fraction, bool]:
+    """A z3 numeral as a Fraction; irrational algebraic numbers are approximated (flagged)."""
+    if z3.is_int_value(term):
+        return Fraction(term.as_long()), True  # type: ignore[attr-defined]
+    if z3.is_rational_value(term):
+        return Fraction(term.as_fraction()), True  # type: ignore[attr-defined]
+    if z3.is_algebraic_value(term):
+        approx = term.approx(40)  # type: ignore[attr-defined]
+        return Fraction(approx.as_fraction()), False
+    raise ValueError(f"not a numeral: {term}")
+
+
+def _stats(s: z3.Solver | z3.Optimize, started: float) -> dict[str, float]:
+    st = s.statistics()
+    out: dict[str, float] = {"seconds": round(time.perf_counter() - started, 6)}
+    for key in st.keys():
+        if key in ("rlimit count", "max memory", "conflicts", "decisions"):
+            out[key.replace(" ", "_")] = st.get_key_value(key)
+    return out
+
+
+def _reason(s: z3.Solver | z3.Optimize, budget: Budget, nonlinear: bool) -> str:
+    raw = s.reason_unknown()
+    if "resource limit" in raw or "rlimit" in raw:
+        return f"rlimit budget of {budget.rlimit} exhausted"
+    if "timeout" in raw or "canceled" in raw:
+        return f"timeout after {budget.timeout} s"
+    if nonlinear:
+        return f"nonlinear arithmetic: z3 gave up ({raw})"
+    return f"z3 answered unknown ({raw})"
+
+
+def solve(problem: Problem, budget: Budget, *, want_core: bool = False) -> Outcome:
+    """Is there an assignment of every role satisfying every constraint?"""
+    enc = _Encoding(problem)
+    started = time.perf_counter()
+    s = z3.Solver()
+    budget.apply(s)
+    s.add(*enc.domain)
+    labels: dict[str, str] = {}
+    for i, (label, assertion) in enumerate(enc.assertions):
+        if want_core:
+            tag = f"c{i}"
+            labels[tag] = label
+            s.assert_and_track(assertion, z3.Bool(tag))
+        else:
+            s.add(assertion)
+    answer = s.check()
+    stats = _stats(s, started)
+    if answer == z3.sat:
+        states, exact = enc.states(s.model())
+        return Outcome("sat", states, exact, stats=stats, nonlinear=enc.nonlinear)
+    if answer == z3.unsat:
+        core = tuple(labels[str(c)] for c in s.unsat_core()) if want_core else ()
+        return Outcome("unsat", core=core, stats=stats, nonlinear=enc.nonlinear)
+    return Outcome(
+        "unknown", reason=_reason(s, budget, enc.nonlinear), stats=stats, nonlinear=enc.nonlinear
+    )
+
+
+def maximize(problem: Problem, objective: sympy.Basic, budget: Budget) -> Optimum:
+    """The exact supremum of ``objective`` over the problem's assignments.
+
+    z3's optimiser proposes the value; a second, plain satisfiability query then checks that
+    nothing exceeds it (so an upper bound is never taken on trust).  When the supremum is
+    not attained (strict inequalities), a quantified query confirms it is the least bound.
+    """
+    enc = _Encoding(problem)
+    started = time.perf_counter()
+    obj = enc.num(objective)
+    opt = z3.Optimize()
+    budget.apply(opt)
+    opt.add(*enc.domain)
+    opt.add(*[a for _, a in enc.assertions])
+    handle = opt.maximize(obj)
+    answer = opt.check()
+    stats = _stats(opt, started)
+    nl = enc.nonlinear
+    if answer == z3.unsat:
+        return Optimum("infeasible", stats=stats, nonlinear=nl)
+    if answer != z3.sat:
+        return Optimum("unknown", reason=_reason(opt, budget, nl), stats=stats, nonlinear=nl)
+    infinite, standard, epsilon = opt.upper_values(handle)
+    try:
+        value, exact_value = _fraction(z3.simplify(standard))
+        eps, _ = _fraction(z3.simplify(epsilon))
+        inf, _ = _fraction(z3.simplify(infinite))
+    except ValueError:
+        return Optimum("unknown", reason="optimum is not a numeral", stats=stats, nonlinear=nl)
+    if inf != 0 or not exact_value:
+        return Optimum("unknown", reason="optimum is unbounded or irrational", stats=stats,
+                       nonlinear=nl)
+    check = enc.solver(budget, [obj > real(value)])
+    if check.check() != z3.unsat:
+        return Optimum("unknown", reason=f"could not confirm {value} as an upper bound",
+                       stats=stats, nonlinear=nl)
+    stats["seconds"] = round(time.perf_counter() - started, 6)
+    if eps == 0:
+        states, exact = enc.states(opt.model())
+        return Optimum("optimal", value, True, states, exact, stats=stats, nonlinear=nl)
+    if is_supremum(problem, objective, value, budget) is not True:
+        return Optimum("unknown", reason=f"could not confirm {value} as the supremum "
+                       "(it is not attained)", stats=stats, nonlinear=nl)
+    return Optimum("optimal", value, False, stats=stats, nonlinear=nl)
+
+
+def is_supremum(
+    problem: Problem, objective: sympy.Basic, value: Fraction, budget: Budget
+) -> bool | None:
+    """Whether no bound below ``value`` holds for the objective (None: solver gave up)."""
+    enc = _Encoding(problem)
+    obj = enc.num(objective)
+    bound = z3.Real("__bound")
+    body = z3.Implies(z3.And(*enc.domain, *[a for _, a in enc.assertions]), obj <= bound)
+    s = z3.Solver()
+    budget.apply(s)
+    s.add(bound < real(value), z3.ForAll(list(enc.consts.values()), body))
+    answer = s.check()
+    return None if answer == z3.unknown else answer == z3.unsat
+
+
+def smt2(problem: Problem) -> str:
+    """The problem as a portable SMT-LIB2 script: set-logic first, then declarations,
+    bounds, the constraints and ``(check-sat)``.  ``unsat`` means the check PROVED."""
+    enc = _Encoding(problem)
+    s = z3.Solver()
+    s.add(*enc.domain)
+    for _, assertion in enc.assertions:
+        s.add(assertion)
+    body = s.to_smt2()
+    lines = [line for line in body.splitlines() if not line.startswith("; benchmark")]
+    return f"(set-logic {enc.logic()})\n" + "\n".join(lines) + "\n"
+
+
+def encoding_value(
+    expr: sympy.Basic, roles: Mapping[str, Space], env: Mapping[str, Value], *, condition: bool
+) -> Fraction | bool:
+    """Evaluate the z3 translation of ``expr`` at ``env`` (z3 simplification only).
+
+    Used by the property tests that hold the encoding to exact sympy evaluation.
+    """
+    enc = _Encoding(Problem(roles))
+    term = enc.cond(expr) if condition else enc.num(expr)
+    subs = []
+    for name, var in enc.scope.items():
+        value = env[name]
+        c = enc.consts[name]
+        if isinstance(var, Bool):
+            subs.append((c, z3.BoolVal(bool(value))))
+        elif isinstance(var, Choice):
+            subs.append((c, z3.IntVal(var.index(str(value)))))
+        elif isinstance(var, Int):
+            subs.append((c, z3.IntVal(int(value))))
+        else:
+            subs.append((c, real(Fraction(value))))  # type: ignore[arg-type]
+    result = z3.simplify(z3.substitute(term, *subs))
+    if condition:
+        return z3.is_true(result)
+    return _fraction(result)[0]
+
+
+def solver_versions() -> dict[str, str]:
+    return {"z3": z3.get_version_string()}

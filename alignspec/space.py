@@ -1,0 +1,225 @@
+"""Typed state spaces: named Real, Int, Bool and Choice variables with finite bounds."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from fractions import Fraction
+from typing import Union
+
+import attrs
+import sympy
+
+from alignspec.errors import BoundsError, SpaceError
+
+#: A concrete value of one variable: Fraction (Real), int (Int), bool (Bool), str (Choice).
+Value = Union[Fraction, int, bool, str]
+#: A concrete state: variable name -> value.
+State = dict[str, Value]
+
+
+def to_fraction(value: object, what: str) -> Fraction:
+    """The exact rational a number denotes (a float becomes its exact binary value)."""
+    if isinstance(value, bool):
+        raise BoundsError(f"{what}: expected a number, got the boolean {value!r}")
+    if isinstance(value, (int, Fraction)):
+        return Fraction(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise BoundsError(f"{what}: {value!r} is not finite; give a finite bound")
+        return Fraction(value)
+    if isinstance(value, str):
+        try:
+            return Fraction(value)
+        except ValueError:
+            raise BoundsError(f"{what}: {value!r} is not a number") from None
+    if isinstance(value, sympy.Basic) and value.is_number:
+        if isinstance(value, sympy.Rational):
+            return Fraction(int(value.p), int(value.q))
+        if isinstance(value, sympy.Float):
+            f = float(value)
+            if math.isfinite(f):
+                return Fraction(f)
+        raise BoundsError(f"{what}: {value} is not a finite rational number")
+    raise BoundsError(f"{what}: expected a finite number, got {value!r}")
+
+
+@attrs.frozen
+class Real:
+    """A real-valued variable in the closed interval [lo, hi]."""
+
+    lo: Fraction = attrs.field(converter=lambda v: to_fraction(v, "Real lower bound"))
+    hi: Fraction = attrs.field(converter=lambda v: to_fraction(v, "Real upper bound"))
+
+    def __attrs_post_init__(self) -> None:
+        if self.lo > self.hi:
+            raise BoundsError(f"Real({self.lo}, {self.hi}): lower bound exceeds upper bound")
+
+
+def _to_int(value: object, what: str) -> int:
+    f = to_fraction(value, what)
+    if f.denominator != 1:
+        raise BoundsError(f"{what}: {value!r} is not a whole number")
+    return int(f)
+
+
+@attrs.frozen
+class Int:
+    """An integer variable in the closed range [lo, hi]."""
+
+    lo: int = attrs.field(converter=lambda v: _to_int(v, "Int lower bound"))
+    hi: int = attrs.field(converter=lambda v: _to_int(v, "Int upper bound"))
+
+    def __attrs_post_init__(self) -> None:
+        if self.lo > self.hi:
+            raise BoundsError(f"Int({self.lo}, {self.hi}): lower bound exceeds upper bound")
+
+
+@attrs.frozen
+class Bool:
+    """A boolean variable; in arithmetic it counts as 0 (False) or 1 (True)."""
+
+
+@attrs.frozen(init=False)
+class Choice:
+    """A variable taking one of finitely many string labels, e.g. ``Choice("feed", "search")``."""
+
+    labels: tuple[str, ...]
+
+    def __init__(self, *labels: str) -> None:
+        if not labels:
+            raise SpaceError("Choice() needs at least one label, e.g. Choice('feed', 'search')")
+        for label in labels:
+            if not isinstance(label, str) or not label:
+                raise SpaceError(f"Choice labels must be non-empty strings, got {label!r}")
+        if len(set(labels)) != len(labels):
+            dup = sorted({x for x in labels if labels.count(x) > 1})
+            raise SpaceError(f"Choice{labels}: duplicate label(s) {dup}")
+        self.__attrs_init__(tuple(labels))
+
+    def index(self, label: str) -> int:
+        return self.labels.index(label)
+
+
+Variable = Union[Real, Int, Bool, Choice]
+
+
+def make_symbol(name: str, variable: Variable) -> sympy.Symbol:
+    """The canonical sympy symbol of a variable (assumptions help sympy simplify soundly)."""
+    if isinstance(variable, Real):
+        return sympy.Symbol(name, real=True)
+    if isinstance(variable, Int):
+        return sympy.Symbol(name, integer=True)
+    return sympy.Symbol(name)
+
+
+class Vars:
+    """Attribute (and item) access to a space's sympy symbols: ``space.vars.engagement``."""
+
+    def __init__(self, symbols: Mapping[str, sympy.Symbol]) -> None:
+        self._symbols = dict(symbols)
+
+    def __getattr__(self, name: str) -> sympy.Symbol:
+        try:
+            return self._symbols[name]
+        except KeyError:
+            raise AttributeError(
+                f"space has no variable {name!r}; it has {sorted(self._symbols)}"
+            ) from None
+
+    def __getitem__(self, name: str) -> sympy.Symbol:
+        return self.__getattr__(name)
+
+    def __iter__(self) -> Iterator[sympy.Symbol]:
+        return iter(self._symbols.values())
+
+    def __len__(self) -> int:
+        return len(self._symbols)
+
+    def __dir__(self) -> list[str]:
+        return sorted(self._symbols)
+
+    def __getstate__(self) -> dict[str, sympy.Symbol]:
+        return self._symbols
+
+    def __setstate__(self, state: dict[str, sympy.Symbol]) -> None:
+        self._symbols = state
+
+
+@attrs.frozen(init=False)
+class Space:
+    """A typed state space: ``Space(x=Real(0, 1), n=Int(0, 9), on=Bool(), mode=Choice("a", "b"))``."""
+
+    variables: Mapping[str, Variable]
+
+    def __init__(self, **variables: Variable) -> None:
+        if not variables:
+            raise SpaceError("Space() needs at least one variable, e.g. Space(x=Real(0, 1))")
+        for name, var in variables.items():
+            if not name.isidentifier():
+                raise SpaceError(f"variable name {name!r} is not a Python identifier")
+            if not isinstance(var, (Real, Int, Bool, Choice)):
+                raise SpaceError(
+                    f"variable {name!r} is {var!r}; use Real(lo, hi), Int(lo, hi), Bool() "
+                    "or Choice(*labels) (Real and Int need both finite bounds)"
+                )
+        for name, var in variables.items():
+            if isinstance(var, Choice):
+                clash = sorted(set(var.labels) & set(variables))
+                if clash:
+                    raise SpaceError(
+                        f"Choice variable {name!r} has label(s) {clash} that are also variable "
+                        "names; rename the label or the variable so comparisons are unambiguous"
+                    )
+        self.__attrs_init__(dict(variables))
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self.variables)
+
+    @property
+    def symbols(self) -> dict[str, sympy.Symbol]:
+        return {name: make_symbol(name, var) for name, var in self.variables.items()}
+
+    @property
+    def vars(self) -> Vars:
+        """The sympy symbols of the variables, by name."""
+        return Vars(self.symbols)
+
+    def __getitem__(self, name: str) -> Variable:
+        return self.variables[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.variables
+
+    def __len__(self) -> int:
+        return len(self.variables)
+
+    def check_state(self, state: Mapping[str, object]) -> State:
+        """Validate a concrete state against the types and bounds; returns a normalised copy."""
+        missing = [n for n in self.variables if n not in state]
+        extra = [n for n in state if n not in self.variables]
+        if missing or extra:
+            raise SpaceError(f"state {dict(state)!r}: missing {missing}, unknown {extra}")
+        out: State = {}
+        for name, var in self.variables.items():
+            value = state[name]
+            if isinstance(var, Bool):
+                if not isinstance(value, bool):
+                    raise SpaceError(f"{name}={value!r}: Bool variable needs True or False")
+                out[name] = value
+            elif isinstance(var, Choice):
+                if value not in var.labels:
+                    raise SpaceError(f"{name}={value!r}: not one of the labels {var.labels}")
+                out[name] = str(value)
+            else:
+                number = to_fraction(value, f"value of {name}")
+                if not var.lo <= number <= var.hi:
+                    raise SpaceError(f"{name}={value!r} lies outside [{var.lo}, {var.hi}]")
+                if isinstance(var, Int):
+                    if number.denominator != 1:
+                        raise SpaceError(f"{name}={value!r}: Int variable needs a whole number")
+                    out[name] = int(number)
+                else:
+                    out[name] = number
+        return out

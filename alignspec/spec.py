@@ -1,0 +1,194 @@
+"""The human-readable objects: what we want (Intent), what we wrote (Reward), and the Spec."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from collections.abc import Iterable
+from typing import Literal
+
+import attrs
+import sympy
+
+from alignspec.errors import OptionError, SpecError, UnsatisfiableAssumptionsError
+from alignspec.space import Space
+from alignspec.symbolic.rename import at, canonical
+from alignspec.symbolic.shape import condition_degree, number_degree
+
+Expect = Literal["aligned", "misaligned"]
+Labelled = tuple[tuple[str, sympy.Basic], ...]
+
+
+def _sympify(value: object) -> sympy.Basic:
+    if isinstance(value, sympy.Basic):
+        return value
+    try:
+        return sympy.sympify(value, strict=True)
+    except (sympy.SympifyError, TypeError):
+        raise SpecError(
+            f"{value!r} is not a sympy expression; build expressions from space.vars"
+        ) from None
+
+
+def _optional(value: object) -> sympy.Basic | None:
+    return None if value is None else _sympify(value)
+
+
+def _conditions(value: object) -> tuple[sympy.Basic, ...]:
+    if isinstance(value, (sympy.Basic, bool)):
+        value = [value]
+    if not isinstance(value, Iterable):
+        raise SpecError(f"expected a list of conditions, got {value!r}")
+    return tuple(_sympify(v) for v in value)
+
+
+@attrs.frozen
+class Intent:
+    """What we truly want: a utility to maximise and hard requirements (either may be absent)."""
+
+    utility: sympy.Basic | None = attrs.field(default=None, converter=_optional)
+    require: tuple[sympy.Basic, ...] = attrs.field(default=(), converter=_conditions)
+
+
+@attrs.frozen
+class Reward:
+    """What we wrote down: the objective an optimiser will actually be given."""
+
+    expr: sympy.Basic = attrs.field(converter=_sympify)
+
+
+def _intent(value: object) -> Intent | None:
+    if value is None or isinstance(value, Intent):
+        return value
+    return Intent(value)
+
+
+def _reward(value: object) -> Reward | None:
+    if value is None or isinstance(value, Reward):
+        return value
+    return Reward(value)
+
+
+def _caller() -> tuple[str, int] | None:
+    """The first stack frame outside alignspec (and attrs): where the Spec was written."""
+    package = os.path.dirname(__file__)
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not filename.startswith(package) and "attrs" not in filename and "<attrs" not in filename:
+            return filename, frame.f_lineno
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
+
+
+@attrs.frozen
+class Spec:
+    """A specification: a space, the intent, the reward, and assumptions about the world.
+
+    Everything is validated at construction: unknown symbols, non-boolean constraints,
+    unsupported functions, unknown Choice labels and unsatisfiable assumptions raise a
+    :class:`~alignspec.SpecError` subclass naming the culprit.
+    """
+
+    space: Space
+    intent: Intent | None = attrs.field(default=None, converter=_intent)
+    reward: Reward | None = attrs.field(default=None, converter=_reward)
+    assume: tuple[sympy.Basic, ...] = attrs.field(default=(), converter=_conditions)
+    name: str | None = None
+    expect: Expect | None = None
+    source: tuple[str, int] | None = attrs.field(
+        factory=_caller, eq=False, repr=False, kw_only=True
+    )
+    # Derived, validated forms (canonical symbols, Floats kept as exact rationals).
+    utility: sympy.Basic | None = attrs.field(init=False, eq=False, repr=False)
+    objective: sympy.Basic | None = attrs.field(init=False, eq=False, repr=False)
+    requirements: Labelled = attrs.field(init=False, eq=False, repr=False)
+    assumptions: Labelled = attrs.field(init=False, eq=False, repr=False)
+    nonlinear: bool = attrs.field(init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.space, Space):
+            raise SpecError(f"Spec(space=...) needs an alignspec.Space, got {self.space!r}")
+        if self.expect not in (None, "aligned", "misaligned"):
+            raise OptionError(
+                f"Spec {self.name!r}: expect={self.expect!r}; use 'aligned', 'misaligned' or None"
+            )
+        degrees: list[int] = []
+        utility = objective = None
+        if self.intent is not None and self.intent.utility is not None:
+            utility, d = self._number(self.intent.utility, "intent utility")
+            degrees.append(d)
+        if self.reward is not None:
+            objective, d = self._number(self.reward.expr, "reward")
+            degrees.append(d)
+        requirements = self._labelled(self.intent.require if self.intent else (), "require",
+                                      degrees)
+        assumptions = self._labelled(self.assume, "assume", degrees)
+        object.__setattr__(self, "utility", utility)
+        object.__setattr__(self, "objective", objective)
+        object.__setattr__(self, "requirements", requirements)
+        object.__setattr__(self, "assumptions", assumptions)
+        object.__setattr__(self, "nonlinear", any(d > 1 for d in degrees))
+        self._check_assumptions()
+
+    def _where(self, what: str) -> str:
+        return f"spec {self.name!r}, {what}" if self.name else what
+
+    def _number(self, expr: sympy.Basic, what: str) -> tuple[sympy.Basic, int]:
+        e = canonical(expr, self.space)
+        try:
+            return e, number_degree(e, self.space.variables)
+        except SpecError as err:
+            raise type(err)(f"{self._where(what)}: {err}") from None
+
+    def _labelled(self, conds: Iterable[sympy.Basic], what: str, degrees: list[int]) -> Labelled:
+        out = []
+        for i, cond in enumerate(conds):
+            e = canonical(cond, self.space)
+            label = f"{what}[{i}]: {e}"
+            try:
+                degrees.append(condition_degree(e, self.space.variables))
+            except SpecError as err:
+                raise type(err)(f"{self._where(label)}: {err}") from None
+            out.append((label, e))
+        return tuple(out)
+
+    def _check_assumptions(self) -> None:
+        if not self.assumptions:
+            return
+        from alignspec.solver import Budget, Problem, solve
+
+        problem = Problem({"s": self.space}, self.at_all(self.assumptions, "s"))
+        outcome = solve(problem, Budget(), want_core=True)
+        if outcome.status == "unsat":
+            core = outcome.core or tuple(label for label, _ in self.assumptions)
+            listing = "; ".join(core)
+            raise UnsatisfiableAssumptionsError(
+                f"{self._where('assume')}: assumptions are unsatisfiable, no state of the space "
+                f"meets them all together with the variable bounds. Conflicting: {listing}",
+                core,
+            )
+
+    # --- helpers for checks -----------------------------------------------------------------
+    @property
+    def label(self) -> str:
+        return self.name or "<unnamed spec>"
+
+    def at(self, expr: sympy.Basic, role: str) -> sympy.Basic:
+        """``expr`` about the state called ``role``."""
+        return at(expr, self.space, role)
+
+    def at_all(self, labelled: Labelled, role: str) -> Labelled:
+        return tuple((f"{role}: {label}", self.at(e, role)) for label, e in labelled)
+
+    @property
+    def digest(self) -> str:
+        """A content hash of the spec's meaning (space, expressions, expectation)."""
+        text = repr((
+            sorted((n, repr(v)) for n, v in self.space.variables.items()),
+            sympy.srepr(self.utility), sympy.srepr(self.objective),
+            [sympy.srepr(e) for _, e in self.requirements],
+            [sympy.srepr(e) for _, e in self.assumptions], self.name, self.expect,
+        ))
+        return hashlib.sha256(text.encode()).hexdigest()

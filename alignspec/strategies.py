@@ -1,0 +1,42 @@
+"""Hypothesis strategies over spaces: random states for property tests and sampling search."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import sympy
+from hypothesis import strategies as st
+
+from alignspec.space import Bool, Choice, Int, Real, Space, State, Variable
+from alignspec.symbolic.evaluate import holds
+from alignspec.symbolic.rename import canonical
+
+
+def values(var: Variable, max_denominator: int = 64) -> st.SearchStrategy[object]:
+    """Values of one variable: bounds and whole numbers are favoured for Reals."""
+    if isinstance(var, Bool):
+        return st.booleans()
+    if isinstance(var, Choice):
+        return st.sampled_from(var.labels)
+    if isinstance(var, Int):
+        return st.integers(var.lo, var.hi)
+    lo, hi = var.lo, var.hi
+    parts: list[st.SearchStrategy[Fraction]] = [
+        st.sampled_from([lo, hi]),
+        st.fractions(lo, hi, max_denominator=max_denominator),
+    ]
+    if math.ceil(lo) <= math.floor(hi):
+        parts.append(st.integers(math.ceil(lo), math.floor(hi)).map(Fraction))
+    return st.one_of(parts)
+
+
+def states(space: Space, where: object = None) -> st.SearchStrategy[State]:
+    """States of ``space`` (dicts name -> value), optionally filtered by a condition."""
+    strategy = st.fixed_dictionaries({n: values(v) for n, v in space.variables.items()})
+    if where is None:
+        return strategy  # type: ignore[return-value]
+    cond = canonical(where, space)
+    if not isinstance(cond, sympy.Basic):
+        raise TypeError(f"where= must be a sympy condition, got {where!r}")
+    return strategy.filter(lambda s: holds(cond, space.variables, s))  # type: ignore[return-value]

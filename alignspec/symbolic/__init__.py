@@ -1,0 +1,1 @@
+"""Symbolic layer: one walker over the supported sympy grammar, and its exact algebras."""

@@ -23,7 +23,7 @@ from alignspec.results import Finding, GoodhartCurve, GoodhartPoint, Report, Ver
 from alignspec.solver import Budget
 from alignspec.space import Bool, Choice, Int, Real, Space
 from alignspec.spec import Intent, Reward, Spec
-from alignspec.symbolic.labels import eq, ne
+from alignspec.symbolic.labels import eq, indicator, ne
 
 __version__ = "0.1.0"
 
@@ -56,6 +56,7 @@ __all__ = [
     "__version__",
     "check",
     "eq",
+    "indicator",
     "ne",
     "outer",
     "strategies",

@@ -1,6 +1,7 @@
 """The only package that imports z3: translation, budgets, optimisation, SMT-LIB export."""
 
 from alignspec.solver.backend import (
+    DEFAULT_RLIMIT,
     Budget,
     Optimum,
     Outcome,
@@ -14,6 +15,7 @@ from alignspec.solver.backend import (
 )
 
 __all__ = [
+    "DEFAULT_RLIMIT",
     "Budget",
     "Optimum",
     "Outcome",

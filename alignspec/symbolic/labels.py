@@ -17,3 +17,8 @@ def ne(var: sympy.Symbol, label: str) -> sympy.Ne:
     if not isinstance(label, str):
         raise TypeError(f"ne() compares a Choice variable with a label string, got {label!r}")
     return sympy.Ne(var, sympy.Symbol(label), evaluate=False)
+
+
+def indicator(cond: sympy.Basic) -> sympy.Piecewise:
+    """1 where ``cond`` holds, else 0: conditions in arithmetic, e.g. ``10 * indicator(x > 3)``."""
+    return sympy.Piecewise((1, cond), (0, True))

@@ -1,0 +1,5 @@
+import sys
+
+from alignspec.cli import main
+
+sys.exit(main())

@@ -1,0 +1,108 @@
+"""The ``alignspec`` command: check spec files and report verdicts.
+
+Exit status: 0 when every spec with an ``expect`` meets it, 1 when one does not, 2 on a
+spec or usage error (the message is printed, no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
+
+from alignspec.check import CHECKS, check
+from alignspec.engine import SAMPLES
+from alignspec.errors import SpecError
+from alignspec.loader import load
+from alignspec.report import json as json_report
+from alignspec.report import text
+from alignspec.results import Report
+from alignspec.solver import DEFAULT_RLIMIT, Budget
+from alignspec.spec import Spec
+
+
+class _Task:
+    """A picklable (spec -> Report) task, so specs can run on any Executor."""
+
+    def __init__(self, budget: Budget, samples: int, points: int,
+                 checks: tuple[str, ...] | None) -> None:
+        self.budget, self.samples, self.points, self.checks = budget, samples, points, checks
+
+    def __call__(self, spec: Spec) -> Report:
+        checks = None
+        if self.checks is not None:
+            from alignspec.check import applicable
+
+            checks = [c for c in applicable(spec) if c in self.checks]
+        return check(spec, checks=checks, budget=self.budget, samples=self.samples,
+                     points=self.points)
+
+
+def run(specs: Sequence[Spec], task: _Task, executor: Executor | None = None) -> list[Report]:
+    if executor is None:
+        return [task(s) for s in specs]
+    return list(executor.map(task, specs))
+
+
+def _parser() -> argparse.ArgumentParser:
+    from alignspec import __version__
+
+    parser = argparse.ArgumentParser(prog="alignspec", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"alignspec {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("check", help="run the outer-alignment checks on spec files")
+    c.add_argument("paths", nargs="*", default=["specs"], metavar="PATH",
+                   help="spec .py files, directories of them, or module names (default: specs/)")
+    c.add_argument("-j", "--jobs", type=int, default=1, help="run specs on N processes")
+    c.add_argument("--json", action="store_true", help="print one JSON document")
+    c.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                   help="wall-clock limit per solver query (default: none)")
+    c.add_argument("--rlimit", type=int, default=DEFAULT_RLIMIT,
+                   help=f"z3 resource limit per query (deterministic; default {DEFAULT_RLIMIT})")
+    c.add_argument("--samples", type=int, default=SAMPLES,
+                   help="examples the sampling fallback tries when z3 gives up (0: off)")
+    c.add_argument("--points", type=int, default=20, help="points on each Goodhart curve")
+    c.add_argument("--checks", default=None,
+                   help=f"comma-separated subset of {','.join(CHECKS)}")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return _check(args)
+    except SpecError as err:
+        print(f"alignspec: error: {err}", file=sys.stderr)
+        return 2
+
+
+def _check(args: argparse.Namespace) -> int:
+    if args.jobs < 1 or (args.timeout is not None and args.timeout <= 0) or args.points < 2:
+        raise SpecError("--jobs must be >= 1, --timeout > 0 and --points >= 2")
+    checks = None
+    if args.checks:
+        checks = tuple(c.strip() for c in args.checks.split(",") if c.strip())
+        bad = [c for c in checks if c not in CHECKS]
+        if bad:
+            raise SpecError(f"--checks: unknown check(s) {bad}; choose from {list(CHECKS)}")
+    specs = load(args.paths)
+    task = _Task(Budget(args.rlimit, args.timeout), args.samples, args.points, checks)
+    if args.jobs > 1 and len(specs) > 1:
+        with ProcessPoolExecutor(max_workers=min(args.jobs, len(specs))) as pool:
+            reports = run(specs, task, pool)
+    else:
+        reports = run(specs, task)
+    if args.json:
+        print(json_report.dumps(reports))
+    else:
+        for report in reports:
+            print(text.render(report))
+            print()
+        print(text.summary(reports))
+    return 0 if all(r.meets_expectation for r in reports) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Renderers of Reports for people (text) and machines (JSON)."""

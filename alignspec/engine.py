@@ -22,7 +22,7 @@ from alignspec.symbolic.evaluate import value_of
 from alignspec.symbolic.rename import flatten
 
 #: Examples the sampling fallback tries when the solver answers unknown.
-SAMPLES = 2000
+SAMPLES = 1000
 
 
 @attrs.frozen

@@ -20,6 +20,8 @@ State = dict[str, Value]
 
 def to_fraction(value: object, what: str) -> Fraction:
     """The exact rational a number denotes (a float becomes its exact binary value)."""
+    if value is None:
+        raise BoundsError(f"{what} is missing; Real and Int need finite bounds: Real(lo, hi)")
     if isinstance(value, bool):
         raise BoundsError(f"{what}: expected a number, got the boolean {value!r}")
     if isinstance(value, (int, Fraction)):
@@ -48,8 +50,8 @@ def to_fraction(value: object, what: str) -> Fraction:
 class Real:
     """A real-valued variable in the closed interval [lo, hi]."""
 
-    lo: Fraction = attrs.field(converter=lambda v: to_fraction(v, "Real lower bound"))
-    hi: Fraction = attrs.field(converter=lambda v: to_fraction(v, "Real upper bound"))
+    lo: Fraction = attrs.field(default=None, converter=lambda v: to_fraction(v, "Real lower bound"))
+    hi: Fraction = attrs.field(default=None, converter=lambda v: to_fraction(v, "Real upper bound"))
 
     def __attrs_post_init__(self) -> None:
         if self.lo > self.hi:
@@ -67,8 +69,8 @@ def _to_int(value: object, what: str) -> int:
 class Int:
     """An integer variable in the closed range [lo, hi]."""
 
-    lo: int = attrs.field(converter=lambda v: _to_int(v, "Int lower bound"))
-    hi: int = attrs.field(converter=lambda v: _to_int(v, "Int upper bound"))
+    lo: int = attrs.field(default=None, converter=lambda v: _to_int(v, "Int lower bound"))
+    hi: int = attrs.field(default=None, converter=lambda v: _to_int(v, "Int upper bound"))
 
     def __attrs_post_init__(self) -> None:
         if self.lo > self.hi:

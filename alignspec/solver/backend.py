@@ -171,12 +171,16 @@ def _stats(s: z3.Solver | z3.Optimize, started: float) -> dict[str, float]:
     return out
 
 
-def _reason(s: z3.Solver | z3.Optimize, budget: Budget, nonlinear: bool) -> str:
+def _reason(s: z3.Solver | z3.Optimize, budget: Budget, nonlinear: bool, started: float) -> str:
     raw = s.reason_unknown()
-    if "resource limit" in raw or "rlimit" in raw:
+    if "resource limit" in raw or "rlimit" in raw or "canceled" in raw or "timeout" in raw or (
+        raw == "unknown" and budget.rlimit is not None
+        and _stats(s, started).get("rlimit_count", 0) >= budget.rlimit
+    ):
+        elapsed = time.perf_counter() - started
+        if budget.timeout is not None and (budget.rlimit is None or elapsed >= budget.timeout):
+            return f"timeout after {budget.timeout} s"
         return f"rlimit budget of {budget.rlimit} exhausted"
-    if "timeout" in raw or "canceled" in raw:
-        return f"timeout after {budget.timeout} s"
     if nonlinear:
         return f"nonlinear arithmetic: z3 gave up ({raw})"
     return f"z3 answered unknown ({raw})"
@@ -206,7 +210,7 @@ def solve(problem: Problem, budget: Budget, *, want_core: bool = False) -> Outco
         core = tuple(labels[str(c)] for c in s.unsat_core()) if want_core else ()
         return Outcome("unsat", core=core, stats=stats, nonlinear=enc.nonlinear)
     return Outcome(
-        "unknown", reason=_reason(s, budget, enc.nonlinear), stats=stats, nonlinear=enc.nonlinear
+        "unknown", reason=_reason(s, budget, enc.nonlinear, started), stats=stats, nonlinear=enc.nonlinear
     )
 
 
@@ -231,7 +235,7 @@ def maximize(problem: Problem, objective: sympy.Basic, budget: Budget) -> Optimu
     if answer == z3.unsat:
         return Optimum("infeasible", stats=stats, nonlinear=nl)
     if answer != z3.sat:
-        return Optimum("unknown", reason=_reason(opt, budget, nl), stats=stats, nonlinear=nl)
+        return Optimum("unknown", reason=_reason(opt, budget, nl, started), stats=stats, nonlinear=nl)
     infinite, standard, epsilon = opt.upper_values(handle)
     try:
         value, exact_value = _fraction(z3.simplify(standard))

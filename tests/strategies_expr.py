@@ -1,0 +1,70 @@
+"""Random expressions from alignspec's supported grammar, for property tests."""
+
+from fractions import Fraction
+
+import sympy as sp
+from hypothesis import strategies as st
+
+import alignspec as al
+
+SPACE = al.Space(x=al.Real(-5, 5), y=al.Real(0, 3), n=al.Int(-3, 4), b=al.Bool(), c=al.Bool(),
+                 m=al.Choice("p", "q", "r"))
+V = SPACE.vars
+
+constants = st.one_of(
+    st.integers(-6, 6).map(sp.Integer),
+    st.fractions(-4, 4, max_denominator=7).map(lambda f: sp.Rational(f.numerator, f.denominator)),
+    st.sampled_from([0.5, 0.1, -2.25, 1e-3]).map(sp.Float),
+)
+num_leaves = st.one_of(constants, st.sampled_from([V.x, V.y, V.n, V.b]))
+
+
+def _numbers(children):
+    nums, conds = children, st.deferred(lambda: conditions)
+    return st.one_of(
+        st.tuples(nums, nums).map(lambda t: t[0] + t[1]),
+        st.tuples(nums, nums).map(lambda t: t[0] - t[1]),
+        st.tuples(nums, nums).map(lambda t: t[0] * t[1]),
+        st.tuples(nums, st.sampled_from([2, 3, -4, Fraction(1, 3)])).map(
+            lambda t: t[0] / sp.Rational(t[1])),
+        st.tuples(nums, st.integers(0, 3)).map(lambda t: t[0] ** t[1]),
+        nums.map(sp.Abs),
+        st.lists(nums, min_size=2, max_size=3).map(lambda xs: sp.Min(*xs)),
+        st.lists(nums, min_size=2, max_size=3).map(lambda xs: sp.Max(*xs)),
+        st.tuples(nums, conds, nums).map(lambda t: sp.Piecewise((t[0], t[1]), (t[2], True))),
+        conds.map(al.indicator),
+    )
+
+
+numbers = st.recursive(num_leaves, _numbers, max_leaves=6)
+
+atoms = st.one_of(
+    st.sampled_from([V.b, V.c, sp.true, sp.false]),
+    st.sampled_from(["p", "q", "r"]).map(lambda label: al.eq(V.m, label)),
+    st.sampled_from(["p", "r"]).map(lambda label: al.ne(V.m, label)),
+)
+
+
+def _relation(t):
+    op, a, b = t
+    return {"<": sp.Lt, "<=": sp.Le, ">": sp.Gt, ">=": sp.Ge, "==": sp.Eq, "!=": sp.Ne}[op](a, b)
+
+
+relations = st.tuples(st.sampled_from(["<", "<=", ">", ">=", "==", "!="]),
+                      st.deferred(lambda: numbers), st.deferred(lambda: numbers)).map(_relation)
+
+
+def _conditions(children):
+    return st.one_of(
+        st.lists(children, min_size=2, max_size=3).map(lambda xs: sp.And(*xs)),
+        st.lists(children, min_size=2, max_size=3).map(lambda xs: sp.Or(*xs)),
+        children.map(sp.Not),
+        st.tuples(children, children).map(lambda t: sp.Implies(*t)),
+        st.tuples(children, children).map(lambda t: sp.Xor(*t)),
+        st.tuples(children, children).map(lambda t: sp.Equivalent(*t)),
+        st.tuples(children, children, children).map(lambda t: sp.ITE(*t)),
+    )
+
+
+conditions = st.deferred(lambda: st.recursive(st.one_of(atoms, relations), _conditions,
+                                              max_leaves=4))

@@ -1,0 +1,121 @@
+"""The command line, through a subprocess: exit codes, output and the JSON schema."""
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "alignspec", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=300)
+
+
+def write(tmp_path, name, body):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(body))
+    return path
+
+
+GOOD = """
+    import alignspec as al
+    s = al.Space(x=al.Real(0, 10))
+    aligned = al.Spec(space=s, reward=2 * s.vars.x, intent=al.Intent(s.vars.x), expect="aligned")
+"""
+
+
+@pytest.fixture(scope="module")
+def bundled_json():
+    out = run("check", "--json", "--points", "4", "-j", "2")
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def test_default_path_is_specs_and_all_expectations_hold(bundled_json):
+    doc = bundled_json
+    assert doc["schema"] == "alignspec-report/1" and doc["ok"] is True
+    assert set(doc["solvers"]) == {"z3"}
+    names = {s["spec"] for s in doc["specs"]}
+    assert {"engagement-vs-wellbeing", "delivery-time-only", "tests-passed-proxy",
+            "thermostat-affine"} <= names
+
+
+def test_json_schema_of_a_finding(bundled_json):
+    spec = next(s for s in bundled_json["specs"] if s["spec"] == "engagement-vs-wellbeing")
+    assert spec["expect"] == "misaligned" and spec["verdict"] == "violated"
+    assert spec["meets_expectation"] is True
+    assert spec["source"]["file"].endswith("specs/engagement.py") and spec["source"]["line"] > 0
+    hacking = next(f for f in spec["findings"] if f["check"] == "hacking")
+    assert set(hacking) >= {"check", "verdict", "method", "message", "reason", "witness",
+                            "values", "figures", "options", "elapsed", "stats"}
+    assert hacking["figures"]["regret"] == 20
+    assert hacking["witness"]["s"]["clickbait"] is True
+    curve = next(f for f in spec["findings"] if f["check"] == "goodhart_curve")["curve"]
+    assert len(curve["points"]) == 4 and curve["goodhart_threshold"] == 0
+
+
+def test_text_output_has_a_table_with_witnesses(tmp_path):
+    out = run("check", str(write(tmp_path, "good.py", GOOD)))
+    assert out.returncode == 0
+    assert "aligned" in out.stdout and "PROVED" in out.stdout
+    assert "1 spec(s): 1 proved, 0 violated, 0 unknown; all as expected" in out.stdout
+
+
+def test_unmet_expectation_exits_1(tmp_path):
+    path = write(tmp_path, "wrong.py", GOOD.replace('expect="aligned"', 'expect="misaligned"'))
+    out = run("check", str(path))
+    assert out.returncode == 1
+    assert "NOT AS EXPECTED" in out.stdout and "1 not as expected: aligned" in out.stdout
+
+
+def test_unknown_does_not_meet_an_expectation(tmp_path):
+    out = run("check", "--rlimit", "1", "--samples", "0", str(write(tmp_path, "g.py", GOOD)))
+    assert out.returncode == 1 and "UNKNOWN" in out.stdout and "rlimit budget of 1" in out.stdout
+
+
+def test_spec_error_exits_2_with_message_and_no_traceback(tmp_path):
+    path = write(tmp_path, "bad.py", """
+        import alignspec as al, sympy
+        s = al.Space(x=al.Real(0, 10))
+        bad = al.Spec(space=s, reward=s.vars.x + sympy.Symbol("ghost"))
+    """)
+    out = run("check", str(path))
+    assert out.returncode == 2
+    assert "bad.py" in out.stderr and "`ghost`" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_broken_spec_file_exits_2_naming_file_and_line(tmp_path):
+    path = write(tmp_path, "broken.py", "import alignspec\n\nraise RuntimeError('boom')\n")
+    out = run("check", str(path))
+    assert out.returncode == 2
+    assert "broken.py:3" in out.stderr and "RuntimeError: boom" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_usage_errors_exit_2(tmp_path):
+    assert run("check", str(tmp_path / "missing.py")).returncode == 2
+    assert run("check", "no.such.module").returncode == 2
+    empty = write(tmp_path, "empty.py", "x = 1\n")
+    out = run("check", str(empty))
+    assert out.returncode == 2 and "defines no Spec" in out.stderr
+    assert run("check", "--checks", "nope", str(empty)).returncode == 2
+    assert run("frobnicate").returncode == 2
+
+
+def test_lists_of_specs_and_checks_subset(tmp_path):
+    path = write(tmp_path, "many.py", """
+        import alignspec as al
+        s = al.Space(x=al.Real(0, 10))
+        family = [al.Spec(space=s, reward=k * s.vars.x, intent=al.Intent(s.vars.x)) for k in (1, -1)]
+    """)
+    out = run("check", "--json", "--checks", "inversion", str(path))
+    doc = json.loads(out.stdout)
+    assert [s["spec"] for s in doc["specs"]] == ["family[0]", "family[1]"]
+    assert [s["verdict"] for s in doc["specs"]] == ["proved", "violated"]
+    assert all([f["check"] for f in s["findings"]] == ["inversion"] for s in doc["specs"])
+    assert out.returncode == 0  # no expectations set

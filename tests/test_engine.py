@@ -1,0 +1,70 @@
+"""Budgets, replay and the sampling fallback: how verdicts stay trustworthy."""
+
+import sympy as sp
+from hypothesis import given, settings
+from strategies_expr import SPACE, conditions
+
+import alignspec as al
+from alignspec.engine import search
+from alignspec.solver import Budget, Problem
+from alignspec.symbolic.rename import at
+
+LINE = al.Space(x=al.Real(0, 10), y=al.Real(0, 10))
+V = LINE.vars
+TINY = al.Budget(rlimit=1)
+
+
+def test_exhausted_budget_is_unknown_with_reason():
+    aligned = al.Spec(space=LINE, reward=2 * V.x, intent=al.Intent(V.x))
+    f = al.outer.inversion(aligned, budget=TINY, samples=0)
+    assert f.verdict is al.Verdict.UNKNOWN
+    assert f.reason == "rlimit budget of 1 exhausted"
+    report = al.check(aligned, budget=TINY, samples=50)
+    assert report.verdict is al.Verdict.UNKNOWN
+    assert all("rlimit budget of 1 exhausted" in f.reason for f in report.findings)
+
+
+def test_sampling_finds_a_replayed_witness_when_the_solver_gives_up():
+    misaligned = al.Spec(space=LINE, reward=V.x, intent=al.Intent(-V.x))
+    f = al.outer.inversion(misaligned, budget=TINY)
+    assert f.verdict is al.Verdict.VIOLATED and f.method == "sampling"
+    assert f.values["s1"]["reward"] > f.values["s2"]["reward"]
+    assert f.values["s1"]["utility"] < f.values["s2"]["utility"]
+
+
+def test_sampling_never_proves():
+    aligned = al.Spec(space=LINE, reward=V.x + V.y, intent=al.Intent(V.x + V.y))
+    f = al.outer.inversion(aligned, budget=TINY, samples=200)
+    assert f.verdict is al.Verdict.UNKNOWN
+    assert "sampling found no witness in 200 examples" in f.reason
+
+
+def test_irrational_model_that_does_not_replay_is_unknown():
+    problem = Problem({"s": LINE}, (("x^2 = 2", sp.Eq(at(V.x**2, LINE, "s"), 2)),))
+    result = search(problem, Budget(), samples=0)
+    assert result.status == "unknown"
+    assert result.reason.startswith("replay failed: the solver's model is irrational")
+
+
+def test_irrational_model_with_slack_replays_on_its_rational_approximation():
+    problem = Problem({"s": LINE}, (("x^2 > 2", at(V.x**2 > 2, LINE, "s")),
+                                    ("x < 1.5", at(V.x < sp.Rational(3, 2), LINE, "s"))))
+    result = search(problem, Budget(), samples=0)
+    assert result.status == "found" and result.states["s"]["x"] ** 2 > 2
+
+
+def test_nonlinear_spec_is_decided_or_unknown_with_nonlinear_reason():
+    s = al.Spec(space=LINE, reward=V.x * V.y, intent=al.Intent(V.x + V.y))
+    f = al.outer.inversion(s, samples=0)
+    assert f.verdict is al.Verdict.VIOLATED  # nlsat decides this one
+    assert f.values["s1"]["reward"] > f.values["s2"]["reward"]
+
+
+@settings(max_examples=60)
+@given(conditions)
+def test_solver_models_always_replay_on_supported_input(cond):
+    """Models z3 picks (not just random points) satisfy the exact semantics too."""
+    problem = Problem({"s": SPACE}, (("c", at(cond, SPACE, "s")),))
+    result = search(problem, Budget(rlimit=2_000_000), samples=0)
+    if result.status == "unknown":
+        assert not result.reason.startswith("replay failed: the solver's model does not")

@@ -16,8 +16,11 @@ CHECKS = ("inversion", "hacking", "requirements", "goodhart_curve")
 
 def applicable(spec: Spec) -> tuple[str, ...]:
     """The outer checks whose inputs the spec provides, in a fixed order."""
-    has_r, has_u, has_req = spec.objective is not None, spec.utility is not None, bool(
-        spec.requirements)
+    has_r, has_u, has_req = (
+        spec.objective is not None,
+        spec.utility is not None,
+        bool(spec.requirements),
+    )
     wanted = {
         "inversion": has_r and has_u,
         "hacking": has_r and (has_u or has_req),
@@ -27,8 +30,14 @@ def applicable(spec: Spec) -> tuple[str, ...]:
     return tuple(name for name in CHECKS if wanted[name])
 
 
-def check(spec: Spec, *, checks: Sequence[str] | None = None, budget: Budget | None = None,
-          samples: int = SAMPLES, points: int = 20) -> Report:
+def check(
+    spec: Spec,
+    *,
+    checks: Sequence[str] | None = None,
+    budget: Budget | None = None,
+    samples: int = SAMPLES,
+    points: int = 20,
+) -> Report:
     """Run the applicable checks (or the named ``checks``) and combine them in a Report.
 
     The Report's verdict is the worst of its findings (VIOLATED > UNKNOWN > PROVED).

@@ -25,8 +25,9 @@ from alignspec.spec import Spec
 class _Task:
     """A picklable (spec -> Report) task, so specs can run on any Executor."""
 
-    def __init__(self, budget: Budget, samples: int, points: int,
-                 checks: tuple[str, ...] | None) -> None:
+    def __init__(
+        self, budget: Budget, samples: int, points: int, checks: tuple[str, ...] | None
+    ) -> None:
         self.budget, self.samples, self.points, self.checks = budget, samples, points, checks
 
     def __call__(self, spec: Spec) -> Report:
@@ -35,8 +36,9 @@ class _Task:
             from alignspec.check import applicable
 
             checks = [c for c in applicable(spec) if c in self.checks]
-        return check(spec, checks=checks, budget=self.budget, samples=self.samples,
-                     points=self.points)
+        return check(
+            spec, checks=checks, budget=self.budget, samples=self.samples, points=self.points
+        )
 
 
 def run(specs: Sequence[Spec], task: _Task, executor: Executor | None = None) -> list[Report]:
@@ -52,19 +54,36 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"alignspec {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     c = sub.add_parser("check", help="run the outer-alignment checks on spec files")
-    c.add_argument("paths", nargs="*", default=["specs"], metavar="PATH",
-                   help="spec .py files, directories of them, or module names (default: specs/)")
+    c.add_argument(
+        "paths",
+        nargs="*",
+        default=["specs"],
+        metavar="PATH",
+        help="spec .py files, directories of them, or module names (default: specs/)",
+    )
     c.add_argument("-j", "--jobs", type=int, default=1, help="run specs on N processes")
     c.add_argument("--json", action="store_true", help="print one JSON document")
-    c.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
-                   help="wall-clock limit per solver query (default: none)")
-    c.add_argument("--rlimit", type=int, default=DEFAULT_RLIMIT,
-                   help=f"z3 resource limit per query (deterministic; default {DEFAULT_RLIMIT})")
-    c.add_argument("--samples", type=int, default=SAMPLES,
-                   help="examples the sampling fallback tries when z3 gives up (0: off)")
+    c.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="wall-clock limit per solver query (default: none)",
+    )
+    c.add_argument(
+        "--rlimit",
+        type=int,
+        default=DEFAULT_RLIMIT,
+        help=f"z3 resource limit per query (deterministic; default {DEFAULT_RLIMIT})",
+    )
+    c.add_argument(
+        "--samples",
+        type=int,
+        default=SAMPLES,
+        help="examples the sampling fallback tries when z3 gives up (0: off)",
+    )
     c.add_argument("--points", type=int, default=20, help="points on each Goodhart curve")
-    c.add_argument("--checks", default=None,
-                   help=f"comma-separated subset of {','.join(CHECKS)}")
+    c.add_argument("--checks", default=None, help=f"comma-separated subset of {','.join(CHECKS)}")
     return parser
 
 

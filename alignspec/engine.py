@@ -46,8 +46,9 @@ def search(problem: Problem, budget: Budget, samples: int = SAMPLES) -> Search:
     if out.status == "sat":
         reason = (
             "replay failed: the solver's model is irrational and its rational approximation "
-            "does not satisfy the query" if not out.exact else
-            "replay failed: the solver's model does not satisfy the query on exact evaluation"
+            "does not satisfy the query"
+            if not out.exact
+            else "replay failed: the solver's model does not satisfy the query on exact evaluation"
         )
     else:
         reason = out.reason or "solver answered unknown"
@@ -74,19 +75,22 @@ class Extremum:
         return self.status == "optimal"
 
 
-def extremum(problem: Problem, objective: sympy.Basic, budget: Budget, *,
-             sense: Literal["max", "min"]) -> Extremum:
+def extremum(
+    problem: Problem, objective: sympy.Basic, budget: Budget, *, sense: Literal["max", "min"]
+) -> Extremum:
     """Exact max/sup (or min/inf) of ``objective``; an attaining state is replayed."""
     sign = 1 if sense == "max" else -1
     opt = maximize(problem, sign * objective, budget)
     if opt.status != "optimal" or opt.value is None:
-        return Extremum(opt.status, reason=opt.reason)  # type: ignore[arg-type]
+        return Extremum(opt.status, reason=opt.reason)
     value = sign * opt.value
     if not opt.attained:
         return Extremum("optimal", value, False)
     states = opt.states
-    if states is None or not replays(problem, states) or value_of(
-        objective, problem.scope, flatten(states)
-    ) != value:
+    if (
+        states is None
+        or not replays(problem, states)
+        or value_of(objective, problem.scope, flatten(states)) != value
+    ):
         return Extremum("unknown", reason="replay failed: the optimal state did not replay")
     return Extremum("optimal", value, True, states)

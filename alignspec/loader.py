@@ -56,8 +56,9 @@ def specs_in(module: ModuleType) -> list[Spec]:
         for i, item in enumerate(items):
             if isinstance(item, Spec) and not any(item is s for s in found):
                 if item.name is None:
-                    item = attrs.evolve(item, name=attr if item is obj else f"{attr}[{i}]",
-                                        source=item.source)
+                    item = attrs.evolve(
+                        item, name=attr if item is obj else f"{attr}[{i}]", source=item.source
+                    )
                 found.append(item)
     return found
 

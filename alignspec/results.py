@@ -60,7 +60,8 @@ class GoodhartCurve:
     goodhart_threshold: Figure
 
     def to_dict(self) -> dict[str, Any]:
-        return plain(attrs.asdict(self, recurse=True))
+        out: dict[str, Any] = plain(attrs.asdict(self, recurse=True))
+        return out
 
 
 @attrs.frozen
@@ -93,14 +94,22 @@ class Finding:
 
     def to_dict(self) -> dict[str, Any]:
         out = {
-            "check": self.check, "verdict": self.verdict.value, "method": self.method,
-            "message": self.message, "reason": self.reason, "witness": self.witness,
-            "values": self.values, "figures": self.figures, "options": self.options,
-            "elapsed": round(self.elapsed, 6), "stats": self.stats,
+            "check": self.check,
+            "verdict": self.verdict.value,
+            "method": self.method,
+            "message": self.message,
+            "reason": self.reason,
+            "witness": self.witness,
+            "values": self.values,
+            "figures": self.figures,
+            "options": self.options,
+            "elapsed": round(self.elapsed, 6),
+            "stats": self.stats,
         }
         if self.curve is not None:
             out["curve"] = self.curve.to_dict()
-        return plain(out)
+        result: dict[str, Any] = plain(out)
+        return result
 
 
 @attrs.frozen
@@ -132,7 +141,9 @@ class Report:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "spec": self.spec, "expect": self.expect, "verdict": self.verdict.value,
+            "spec": self.spec,
+            "expect": self.expect,
+            "verdict": self.verdict.value,
             "meets_expectation": self.meets_expectation,
             "source": {"file": self.source[0], "line": self.source[1]} if self.source else None,
             "findings": [f.to_dict() for f in self.findings],

@@ -18,11 +18,16 @@ def sample_search(problem: Problem, examples: int, seed: int = 0) -> dict[str, S
     """Role -> state satisfying every constraint exactly, or None after ``examples`` tries."""
     strategy = st.fixed_dictionaries({role: states(space) for role, space in problem.roles.items()})
     config = settings(
-        max_examples=examples, database=None, derandomize=True, deadline=None,
-        phases=[Phase.generate, Phase.shrink], suppress_health_check=list(HealthCheck),
+        max_examples=examples,
+        database=None,
+        derandomize=True,
+        deadline=None,
+        phases=[Phase.generate, Phase.shrink],
+        suppress_health_check=list(HealthCheck),
     )
     try:
-        return find(strategy, lambda s: replays(problem, s), settings=config,  # type: ignore[arg-type]
-                    random=random.Random(seed))
+        return find(
+            strategy, lambda s: replays(problem, s), settings=config, random=random.Random(seed)
+        )
     except (NoSuchExample, Unsatisfiable):
         return None

@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping
 from fractions import Fraction
-from typing import Union
 
 import attrs
 import sympy
@@ -13,7 +12,7 @@ import sympy
 from alignspec.errors import BoundsError, SpaceError
 
 #: A concrete value of one variable: Fraction (Real), int (Int), bool (Bool), str (Choice).
-Value = Union[Fraction, int, bool, str]
+Value = Fraction | int | bool | str
 #: A concrete state: variable name -> value.
 State = dict[str, Value]
 
@@ -50,8 +49,12 @@ def to_fraction(value: object, what: str) -> Fraction:
 class Real:
     """A real-valued variable in the closed interval [lo, hi]."""
 
-    lo: Fraction = attrs.field(default=None, converter=lambda v: to_fraction(v, "Real lower bound"))
-    hi: Fraction = attrs.field(default=None, converter=lambda v: to_fraction(v, "Real upper bound"))
+    lo: Fraction = attrs.field(  # type: ignore[var-annotated]
+        default=None, converter=lambda v: to_fraction(v, "Real lower bound")
+    )
+    hi: Fraction = attrs.field(  # type: ignore[var-annotated]
+        default=None, converter=lambda v: to_fraction(v, "Real upper bound")
+    )
 
     def __attrs_post_init__(self) -> None:
         if self.lo > self.hi:
@@ -69,8 +72,12 @@ def _to_int(value: object, what: str) -> int:
 class Int:
     """An integer variable in the closed range [lo, hi]."""
 
-    lo: int = attrs.field(default=None, converter=lambda v: _to_int(v, "Int lower bound"))
-    hi: int = attrs.field(default=None, converter=lambda v: _to_int(v, "Int upper bound"))
+    lo: int = attrs.field(  # type: ignore[var-annotated]
+        default=None, converter=lambda v: _to_int(v, "Int lower bound")
+    )
+    hi: int = attrs.field(  # type: ignore[var-annotated]
+        default=None, converter=lambda v: _to_int(v, "Int upper bound")
+    )
 
     def __attrs_post_init__(self) -> None:
         if self.lo > self.hi:
@@ -103,7 +110,7 @@ class Choice:
         return self.labels.index(label)
 
 
-Variable = Union[Real, Int, Bool, Choice]
+Variable = Real | Int | Bool | Choice
 
 
 def make_symbol(name: str, variable: Variable) -> sympy.Symbol:
@@ -150,7 +157,10 @@ class Vars:
 
 @attrs.frozen(init=False)
 class Space:
-    """A typed state space: ``Space(x=Real(0, 1), n=Int(0, 9), on=Bool(), mode=Choice("a", "b"))``."""
+    """A typed state space of named variables.
+
+    ``Space(x=Real(0, 1), n=Int(0, 9), on=Bool(), mode=Choice("a", "b"))``
+    """
 
     variables: Mapping[str, Variable]
 

@@ -76,7 +76,11 @@ def _caller() -> tuple[str, int] | None:
     frame = sys._getframe(1)
     while frame is not None:
         filename = frame.f_code.co_filename
-        if not filename.startswith(package) and "attrs" not in filename and "<attrs" not in filename:
+        if (
+            not filename.startswith(package)
+            and "attrs" not in filename
+            and "<attrs" not in filename
+        ):
             return filename, frame.f_lineno
         frame = frame.f_back  # type: ignore[assignment]
     return None
@@ -122,8 +126,9 @@ class Spec:
         if self.reward is not None:
             objective, d = self._number(self.reward.expr, "reward")
             degrees.append(d)
-        requirements = self._labelled(self.intent.require if self.intent else (), "require",
-                                      degrees)
+        requirements = self._labelled(
+            self.intent.require if self.intent else (), "require", degrees
+        )
         assumptions = self._labelled(self.assume, "assume", degrees)
         object.__setattr__(self, "utility", utility)
         object.__setattr__(self, "objective", objective)
@@ -185,10 +190,15 @@ class Spec:
     @property
     def digest(self) -> str:
         """A content hash of the spec's meaning (space, expressions, expectation)."""
-        text = repr((
-            sorted((n, repr(v)) for n, v in self.space.variables.items()),
-            sympy.srepr(self.utility), sympy.srepr(self.objective),
-            [sympy.srepr(e) for _, e in self.requirements],
-            [sympy.srepr(e) for _, e in self.assumptions], self.name, self.expect,
-        ))
+        text = repr(
+            (
+                sorted((n, repr(v)) for n, v in self.space.variables.items()),
+                sympy.srepr(self.utility),
+                sympy.srepr(self.objective),
+                [sympy.srepr(e) for _, e in self.requirements],
+                [sympy.srepr(e) for _, e in self.assumptions],
+                self.name,
+                self.expect,
+            )
+        )
         return hashlib.sha256(text.encode()).hexdigest()

@@ -5,10 +5,9 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-import sympy
 from hypothesis import strategies as st
 
-from alignspec.space import Bool, Choice, Int, Real, Space, State, Variable
+from alignspec.space import Bool, Choice, Int, Space, State, Variable
 from alignspec.symbolic.evaluate import holds
 from alignspec.symbolic.rename import canonical
 
@@ -33,10 +32,13 @@ def values(var: Variable, max_denominator: int = 64) -> st.SearchStrategy[object
 
 def states(space: Space, where: object = None) -> st.SearchStrategy[State]:
     """States of ``space`` (dicts name -> value), optionally filtered by a condition."""
-    strategy = st.fixed_dictionaries({n: values(v) for n, v in space.variables.items()})
+    parts: dict[str, st.SearchStrategy[object]] = {n: values(v) for n, v in space.variables.items()}
+    strategy: st.SearchStrategy[State] = st.fixed_dictionaries(parts)  # type: ignore[arg-type]
     if where is None:
-        return strategy  # type: ignore[return-value]
+        return strategy
     cond = canonical(where, space)
-    if not isinstance(cond, sympy.Basic):
-        raise TypeError(f"where= must be a sympy condition, got {where!r}")
-    return strategy.filter(lambda s: holds(cond, space.variables, s))  # type: ignore[return-value]
+
+    def admitted(state: State) -> bool:
+        return holds(cond, space.variables, state)
+
+    return strategy.filter(admitted)

@@ -11,16 +11,16 @@
    monotone, which z3's nonlinear real arithmetic (nlsat) proves.
 """
 
-import alignspec as al
 from sympy import Abs, Min
+
+import alignspec as al
 
 climate = al.Space(temperature=al.Real(10, 30), heater_on=al.Bool())
 t = climate.vars
 
 thermostat = al.Spec(
     space=climate,
-    intent=al.Intent(-Abs(t.temperature - 21), require=[t.temperature >= 18,
-                                                        t.temperature <= 24]),
+    intent=al.Intent(-Abs(t.temperature - 21), require=[t.temperature >= 18, t.temperature <= 24]),
     reward=al.Reward(10 - 2 * Abs(t.temperature - 21)),
     assume=[t.heater_on >> (t.temperature >= 15)],
     name="thermostat-affine",

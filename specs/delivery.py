@@ -14,8 +14,9 @@ breaks the no-harm requirement (hacking, requirements VIOLATED), and the cost ra
 state above the gentle road trip the operator prefers (inversion, goodhart VIOLATED).
 """
 
-import alignspec as al
 from sympy import Eq, Max, Piecewise
+
+import alignspec as al
 
 space = al.Space(
     speed=al.Real(1, 10),

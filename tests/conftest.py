@@ -3,7 +3,11 @@ import os
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
-    "ci", derandomize=True, deadline=None, database=None, max_examples=150,
+    "ci",
+    derandomize=True,
+    deadline=None,
+    database=None,
+    max_examples=150,
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.register_profile("dev", deadline=None, max_examples=150)

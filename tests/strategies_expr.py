@@ -7,8 +7,14 @@ from hypothesis import strategies as st
 
 import alignspec as al
 
-SPACE = al.Space(x=al.Real(-5, 5), y=al.Real(0, 3), n=al.Int(-3, 4), b=al.Bool(), c=al.Bool(),
-                 m=al.Choice("p", "q", "r"))
+SPACE = al.Space(
+    x=al.Real(-5, 5),
+    y=al.Real(0, 3),
+    n=al.Int(-3, 4),
+    b=al.Bool(),
+    c=al.Bool(),
+    m=al.Choice("p", "q", "r"),
+)
 V = SPACE.vars
 
 constants = st.one_of(
@@ -26,7 +32,8 @@ def _numbers(children):
         st.tuples(nums, nums).map(lambda t: t[0] - t[1]),
         st.tuples(nums, nums).map(lambda t: t[0] * t[1]),
         st.tuples(nums, st.sampled_from([2, 3, -4, Fraction(1, 3)])).map(
-            lambda t: t[0] / sp.Rational(t[1])),
+            lambda t: t[0] / sp.Rational(t[1])
+        ),
         st.tuples(nums, st.integers(0, 3)).map(lambda t: t[0] ** t[1]),
         nums.map(sp.Abs),
         st.lists(nums, min_size=2, max_size=3).map(lambda xs: sp.Min(*xs)),
@@ -50,8 +57,11 @@ def _relation(t):
     return {"<": sp.Lt, "<=": sp.Le, ">": sp.Gt, ">=": sp.Ge, "==": sp.Eq, "!=": sp.Ne}[op](a, b)
 
 
-relations = st.tuples(st.sampled_from(["<", "<=", ">", ">=", "==", "!="]),
-                      st.deferred(lambda: numbers), st.deferred(lambda: numbers)).map(_relation)
+relations = st.tuples(
+    st.sampled_from(["<", "<=", ">", ">=", "==", "!="]),
+    st.deferred(lambda: numbers),
+    st.deferred(lambda: numbers),
+).map(_relation)
 
 
 def _conditions(children):
@@ -66,5 +76,6 @@ def _conditions(children):
     )
 
 
-conditions = st.deferred(lambda: st.recursive(st.one_of(atoms, relations), _conditions,
-                                              max_leaves=4))
+conditions = st.deferred(
+    lambda: st.recursive(st.one_of(atoms, relations), _conditions, max_leaves=4)
+)

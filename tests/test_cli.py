@@ -12,8 +12,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(*args, cwd=ROOT):
-    return subprocess.run([sys.executable, "-m", "alignspec", *args], cwd=cwd,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "alignspec", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def write(tmp_path, name, body):
@@ -41,8 +46,12 @@ def test_default_path_is_specs_and_all_expectations_hold(bundled_json):
     assert doc["schema"] == "alignspec-report/1" and doc["ok"] is True
     assert set(doc["solvers"]) == {"z3"}
     names = {s["spec"] for s in doc["specs"]}
-    assert {"engagement-vs-wellbeing", "delivery-time-only", "tests-passed-proxy",
-            "thermostat-affine"} <= names
+    assert {
+        "engagement-vs-wellbeing",
+        "delivery-time-only",
+        "tests-passed-proxy",
+        "thermostat-affine",
+    } <= names
 
 
 def test_json_schema_of_a_finding(bundled_json):
@@ -51,8 +60,19 @@ def test_json_schema_of_a_finding(bundled_json):
     assert spec["meets_expectation"] is True
     assert spec["source"]["file"].endswith("specs/engagement.py") and spec["source"]["line"] > 0
     hacking = next(f for f in spec["findings"] if f["check"] == "hacking")
-    assert set(hacking) >= {"check", "verdict", "method", "message", "reason", "witness",
-                            "values", "figures", "options", "elapsed", "stats"}
+    assert set(hacking) >= {
+        "check",
+        "verdict",
+        "method",
+        "message",
+        "reason",
+        "witness",
+        "values",
+        "figures",
+        "options",
+        "elapsed",
+        "stats",
+    }
     assert hacking["figures"]["regret"] == 20
     assert hacking["witness"]["s"]["clickbait"] is True
     curve = next(f for f in spec["findings"] if f["check"] == "goodhart_curve")["curve"]
@@ -79,11 +99,15 @@ def test_unknown_does_not_meet_an_expectation(tmp_path):
 
 
 def test_spec_error_exits_2_with_message_and_no_traceback(tmp_path):
-    path = write(tmp_path, "bad.py", """
+    path = write(
+        tmp_path,
+        "bad.py",
+        """
         import alignspec as al, sympy
         s = al.Space(x=al.Real(0, 10))
         bad = al.Spec(space=s, reward=s.vars.x + sympy.Symbol("ghost"))
-    """)
+    """,
+    )
     out = run("check", str(path))
     assert out.returncode == 2
     assert "bad.py" in out.stderr and "`ghost`" in out.stderr and "Traceback" not in out.stderr
@@ -108,11 +132,16 @@ def test_usage_errors_exit_2(tmp_path):
 
 
 def test_lists_of_specs_and_checks_subset(tmp_path):
-    path = write(tmp_path, "many.py", """
+    path = write(
+        tmp_path,
+        "many.py",
+        """
         import alignspec as al
         s = al.Space(x=al.Real(0, 10))
-        family = [al.Spec(space=s, reward=k * s.vars.x, intent=al.Intent(s.vars.x)) for k in (1, -1)]
-    """)
+        x = s.vars.x
+        family = [al.Spec(space=s, reward=k * x, intent=al.Intent(x)) for k in (1, -1)]
+    """,
+    )
     out = run("check", "--json", "--checks", "inversion", str(path))
     doc = json.loads(out.stdout)
     assert [s["spec"] for s in doc["specs"]] == ["family[0]", "family[1]"]

@@ -47,8 +47,13 @@ def test_irrational_model_that_does_not_replay_is_unknown():
 
 
 def test_irrational_model_with_slack_replays_on_its_rational_approximation():
-    problem = Problem({"s": LINE}, (("x^2 > 2", at(V.x**2 > 2, LINE, "s")),
-                                    ("x < 1.5", at(V.x < sp.Rational(3, 2), LINE, "s"))))
+    problem = Problem(
+        {"s": LINE},
+        (
+            ("x^2 > 2", at(V.x**2 > 2, LINE, "s")),
+            ("x < 1.5", at(V.x < sp.Rational(3, 2), LINE, "s")),
+        ),
+    )
     result = search(problem, Budget(), samples=0)
     assert result.status == "found" and result.states["s"]["x"] ** 2 > 2
 

@@ -12,20 +12,31 @@ def space():
 
 
 def test_every_error_is_a_spec_error():
-    for cls in (al.BoundsError, al.UnknownSymbolError, al.NotBooleanError, al.NotNumericError,
-                al.UnsupportedExpressionError, al.UnknownLabelError,
-                al.UnsatisfiableAssumptionsError, al.SpecFileError, al.OptionError):
+    for cls in (
+        al.BoundsError,
+        al.UnknownSymbolError,
+        al.NotBooleanError,
+        al.NotNumericError,
+        al.UnsupportedExpressionError,
+        al.UnknownLabelError,
+        al.UnsatisfiableAssumptionsError,
+        al.SpecFileError,
+        al.OptionError,
+    ):
         assert issubclass(cls, al.SpecError)
 
 
-@pytest.mark.parametrize("make, text", [
-    (lambda: al.Real(), "lower bound is missing"),
-    (lambda: al.Real(0), "upper bound is missing"),
-    (lambda: al.Int(5, 1), "lower bound exceeds upper bound"),
-    (lambda: al.Real(0, float("inf")), "not finite"),
-    (lambda: al.Real(0, sp.oo), "not a finite rational"),
-    (lambda: al.Int(0, 2.5), "not a whole number"),
-])
+@pytest.mark.parametrize(
+    "make, text",
+    [
+        (lambda: al.Real(), "lower bound is missing"),
+        (lambda: al.Real(0), "upper bound is missing"),
+        (lambda: al.Int(5, 1), "lower bound exceeds upper bound"),
+        (lambda: al.Real(0, float("inf")), "not finite"),
+        (lambda: al.Real(0, sp.oo), "not a finite rational"),
+        (lambda: al.Int(0, 2.5), "not a whole number"),
+    ],
+)
 def test_bounds(make, text):
     with pytest.raises(al.BoundsError, match=text):
         make()
@@ -42,7 +53,9 @@ def test_space_errors():
 
 def test_unknown_symbol(space):
     z = sp.Symbol("z")
-    with pytest.raises(al.UnknownSymbolError, match=r"`z`.*not a variable.*\['b', 'mode', 'n', 'x'\]"):
+    with pytest.raises(
+        al.UnknownSymbolError, match=r"`z`.*not a variable.*\['b', 'mode', 'n', 'x'\]"
+    ):
         al.Spec(space=space, reward=al.Reward(space.vars.x + z))
 
 
@@ -83,7 +96,9 @@ def test_unknown_label(space):
 
 def test_unsatisfiable_assumptions_name_the_core(space):
     v = space.vars
-    with pytest.raises(al.UnsatisfiableAssumptionsError, match="assumptions are unsatisfiable") as e:
+    with pytest.raises(
+        al.UnsatisfiableAssumptionsError, match="assumptions are unsatisfiable"
+    ) as e:
         al.Spec(space=space, assume=[v.n >= 1, v.x >= 3, v.x <= 2, v.b])
     assert sorted(e.value.core) == ["s: assume[1]: x >= 3", "s: assume[2]: x <= 2"]
 

@@ -42,14 +42,20 @@ def test_inversion_proved_for_positive_affine_reward():
     assert "no feasible pair" in f.message
 
 
-@pytest.mark.parametrize("margin, verdict", [
-    (Fraction(1, 2), al.Verdict.PROVED), (Fraction(2, 5), al.Verdict.VIOLATED), (0.5, al.Verdict.PROVED),
-])
+@pytest.mark.parametrize(
+    "margin, verdict",
+    [
+        (Fraction(1, 2), al.Verdict.PROVED),
+        (Fraction(2, 5), al.Verdict.VIOLATED),
+        (0.5, al.Verdict.PROVED),
+    ],
+)
 def test_inversion_margin(margin, verdict):
     two = al.Space(x=al.Real(0, 10), y=al.Real(0, 10))
     v = two.vars
-    f = al.outer.inversion(al.Spec(space=two, reward=v.x + v.y / 10, intent=al.Intent(v.x)),
-                           margin=margin)
+    f = al.outer.inversion(
+        al.Spec(space=two, reward=v.x + v.y / 10, intent=al.Intent(v.x)), margin=margin
+    )
     assert f.verdict is verdict
     assert f.options == {"margin": Fraction(margin)}
     if verdict is al.Verdict.VIOLATED:
@@ -65,13 +71,18 @@ def test_hacking_unique_optimum_and_regret():
     assert f.verdict is al.Verdict.VIOLATED
     assert f.witness["s"] == {"x": 10}
     assert f.witness["intended_best"] == {"x": 3}
-    assert f.figures == {"reward_optimum": 10, "utility_optimum": 0,
-                         "worst_utility_near_optimum": -7, "regret": 7}
+    assert f.figures == {
+        "reward_optimum": 10,
+        "utility_optimum": 0,
+        "worst_utility_near_optimum": -7,
+        "regret": 7,
+    }
     assert f.values["s"]["requirements"] == "broken: require[0]: x <= 5"
 
 
-@pytest.mark.parametrize("tolerance, verdict", [(0, al.Verdict.VIOLATED),
-                                                (Fraction(1, 2), al.Verdict.PROVED)])
+@pytest.mark.parametrize(
+    "tolerance, verdict", [(0, al.Verdict.VIOLATED), (Fraction(1, 2), al.Verdict.PROVED)]
+)
 def test_hacking_epsilon_and_tolerance(tolerance, verdict):
     s = spec(reward=-2 * sp.Abs(X - 3), intent=al.Intent(-sp.Abs(X - 3)))
     f = al.outer.hacking(s, epsilon=1, tolerance=tolerance)
@@ -84,7 +95,8 @@ def test_hacking_epsilon_and_tolerance(tolerance, verdict):
 
 def test_hacking_requirement_only_intent():
     assert al.outer.hacking(spec(reward=X, intent=al.Intent(require=[X <= 5]))).witness == {
-        "s": {"x": 10}}
+        "s": {"x": 10}
+    }
     f = al.outer.hacking(spec(reward=-X, intent=al.Intent(require=[X <= 5])))
     assert f.verdict is al.Verdict.PROVED and f.figures == {"reward_optimum": 0}
 
@@ -141,15 +153,27 @@ def test_goodhart_curve_exact_points_and_threshold():
 def test_goodhart_curve_proved_for_monotone_reward():
     f = al.outer.goodhart_curve(spec(reward=X**3, intent=al.Intent(X)), points=3)
     assert f.verdict is al.Verdict.PROVED
-    assert f.curve.goodhart_threshold == 1000 and f.curve.points[-1] == al.GoodhartPoint(1000, 10, 10)
+    assert f.curve.goodhart_threshold == 1000 and f.curve.points[-1] == al.GoodhartPoint(
+        1000, 10, 10
+    )
 
 
 # --- check() and Report ----------------------------------------------------------------------
 def test_check_runs_applicable_checks_and_takes_the_worst():
-    r = al.check(spec(reward=X, intent=al.Intent(-sp.Abs(X - 3), require=[X <= 5]),
-                      name="t", expect="misaligned"))
-    assert [f.check for f in r.findings] == ["inversion", "hacking", "requirements",
-                                              "goodhart_curve"]
+    r = al.check(
+        spec(
+            reward=X,
+            intent=al.Intent(-sp.Abs(X - 3), require=[X <= 5]),
+            name="t",
+            expect="misaligned",
+        )
+    )
+    assert [f.check for f in r.findings] == [
+        "inversion",
+        "hacking",
+        "requirements",
+        "goodhart_curve",
+    ]
     assert r.verdict is al.Verdict.VIOLATED and r.meets_expectation
     assert r["hacking"].verdict is al.Verdict.VIOLATED
     only = al.check(spec(reward=X, intent=al.Intent(require=[X <= 5])))

@@ -29,8 +29,9 @@ def test_logic_is_declared_first():
     f = al.outer.inversion(al.Spec(space=line, reward=line.vars.x, intent=al.Intent(line.vars.x)))
     assert f.smt2.splitlines()[0] == "(set-logic QF_LRA)"
     mixed = al.Space(x=al.Real(0, 1), n=al.Int(0, 3))
-    f = al.outer.inversion(al.Spec(space=mixed, reward=mixed.vars.x * mixed.vars.n,
-                                   intent=al.Intent(mixed.vars.n)))
+    f = al.outer.inversion(
+        al.Spec(space=mixed, reward=mixed.vars.x * mixed.vars.n, intent=al.Intent(mixed.vars.n))
+    )
     assert f.smt2.splitlines()[0] == "(set-logic QF_NIRA)"
 
 

@@ -21,12 +21,16 @@ def test_vars_are_sympy_symbols_with_types():
     assert v.x.is_real and v.n.is_integer and isinstance(v.b, sp.Symbol)
     assert list(v) == [v.x, v.n, v.b, v.m] and v["n"] is not None
     with pytest.raises(AttributeError, match="has no variable 'zz'"):
-        v.zz
+        _ = v.zz
 
 
 def test_check_state():
     assert SPACE.check_state({"x": 0.5, "n": 3, "b": True, "m": "v"}) == {
-        "x": Fraction(1, 2), "n": 3, "b": True, "m": "v"}
+        "x": Fraction(1, 2),
+        "n": 3,
+        "b": True,
+        "m": "v",
+    }
     with pytest.raises(al.SpaceError, match="outside"):
         SPACE.check_state({"x": 2, "n": 3, "b": True, "m": "v"})
     with pytest.raises(al.SpaceError, match="labels"):

@@ -18,8 +18,15 @@ from alignspec.spec import Labelled, Spec
 from alignspec.symbolic.evaluate import holds, value_of
 
 
-def needs(spec: Spec, check: str, *, reward: bool = False, utility: bool = False,
-          require: bool = False, utility_or_require: bool = False) -> None:
+def needs(
+    spec: Spec,
+    check: str,
+    *,
+    reward: bool = False,
+    utility: bool = False,
+    require: bool = False,
+    utility_or_require: bool = False,
+) -> None:
     """Raise a SpecError naming what ``check`` needs that ``spec`` lacks."""
     if not isinstance(spec, Spec):
         raise SpecError(f"{check} takes an alignspec.Spec, got {type(spec).__name__}")
@@ -86,29 +93,67 @@ class Clock:
         return time.perf_counter() - self.start
 
 
-def unknown(spec: Spec, check: str, reason: str, clock: Clock, options: dict[str, Any],
-            **extra: Any) -> Finding:
-    return Finding(check, Verdict.UNKNOWN, f"{check} could not be decided: {reason}",
-                   spec=spec.name, reason=reason, elapsed=clock.elapsed, options=options, **extra)
+def unknown(
+    spec: Spec, check: str, reason: str, clock: Clock, options: dict[str, Any], **extra: Any
+) -> Finding:
+    return Finding(
+        check,
+        Verdict.UNKNOWN,
+        f"{check} could not be decided: {reason}",
+        spec=spec.name,
+        reason=reason,
+        elapsed=clock.elapsed,
+        options=options,
+        **extra,
+    )
 
 
-def from_search(spec: Spec, check: str, result: Search, problem: Problem, clock: Clock,
-                options: dict[str, Any], *, violated: str, proved: str,
-                figures: Mapping[str, Fraction | None] | None = None,
-                extra_witness: Mapping[str, State] | None = None) -> Finding:
+def from_search(
+    spec: Spec,
+    check: str,
+    result: Search,
+    problem: Problem,
+    clock: Clock,
+    options: dict[str, Any],
+    *,
+    violated: str,
+    proved: str,
+    figures: Mapping[str, Fraction | None] | None = None,
+    extra_witness: Mapping[str, State] | None = None,
+) -> Finding:
     """The Finding for a check decided by one search (violation found / none / unknown)."""
-    common: dict[str, Any] = dict(spec=spec.name, elapsed=clock.elapsed, stats=result.stats,
-                                  options=options, figures=dict(figures or {}), query=problem)
+    common: dict[str, Any] = dict(
+        spec=spec.name,
+        elapsed=clock.elapsed,
+        stats=result.stats,
+        options=options,
+        figures=dict(figures or {}),
+        query=problem,
+    )
     if result.status == "none":
         return Finding(check, Verdict.PROVED, proved, method="smt", **common)
     if result.status == "unknown" or result.states is None:
         reason = result.reason or "unknown"
-        return Finding(check, Verdict.UNKNOWN, f"{check} could not be decided: {reason}",
-                       reason=reason, method="smt", **common)
+        return Finding(
+            check,
+            Verdict.UNKNOWN,
+            f"{check} could not be decided: {reason}",
+            reason=reason,
+            method="smt",
+            **common,
+        )
     witness = dict(result.states)
     witness.update(extra_witness or {})
     values = {role: values_at(spec, state) for role, state in witness.items()}
-    lines = [violated] + [f"  {role}: {show(s)}  [{show(values[role])}]"
-                          for role, s in witness.items()]
-    return Finding(check, Verdict.VIOLATED, "\n".join(lines), witness=witness, values=values,
-                   method=result.method, **common)
+    lines = [violated] + [
+        f"  {role}: {show(s)}  [{show(values[role])}]" for role, s in witness.items()
+    ]
+    return Finding(
+        check,
+        Verdict.VIOLATED,
+        "\n".join(lines),
+        witness=witness,
+        values=values,
+        method=result.method,
+        **common,
+    )

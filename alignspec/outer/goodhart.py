@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Any
 
 import sympy
 
 from alignspec.engine import Extremum, extremum
 from alignspec.errors import OptionError
+from alignspec.outer._support import (
+    Clock,
+    budget_or_default,
+    feasible,
+    needs,
+    show,
+    unknown,
+    values_at,
+)
 from alignspec.results import Finding, GoodhartCurve, GoodhartPoint, Verdict
 from alignspec.solver import Budget, Problem
 from alignspec.spec import Spec
 from alignspec.symbolic.evaluate import value_of
-from alignspec.outer._support import (
-    Clock, budget_or_default, feasible, needs, show, unknown, values_at,
-)
 
 
 def goodhart_curve(spec: Spec, points: int = 20, *, budget: Budget | None = None) -> Finding:
@@ -39,8 +46,11 @@ def goodhart_curve(spec: Spec, points: int = 20, *, budget: Budget | None = None
     rmax = extremum(base, R, b, sense="max")
     rmin = extremum(base, R, b, sense="min")
     ustar = extremum(base, U, b, sense="max")
-    for name, ext in (("reward maximum", rmax), ("reward minimum", rmin),
-                      ("utility maximum", ustar)):
+    for name, ext in (
+        ("reward maximum", rmax),
+        ("reward minimum", rmin),
+        ("utility maximum", ustar),
+    ):
         if ext.value is None:
             return unknown(spec, "goodhart_curve", f"{name}: {ext.reason}", clock, options)
     assert rmax.value is not None and rmin.value is not None and ustar.value is not None
@@ -49,32 +59,60 @@ def goodhart_curve(spec: Spec, points: int = 20, *, budget: Budget | None = None
     for i in range(points):
         t = rmin.value + span * Fraction(i, points - 1)
         band = base.with_((f"reward >= {t}", R >= t))
-        curve_points.append(GoodhartPoint(
-            t, extremum(band, U, b, sense="min").value, extremum(band, U, b, sense="max").value))
+        curve_points.append(
+            GoodhartPoint(
+                t, extremum(band, U, b, sense="min").value, extremum(band, U, b, sense="max").value
+            )
+        )
     top: Extremum | None = None
     if ustar.attained:
-        top = extremum(base.with_(("utility optimal", sympy.Eq(U, ustar.value))), R, b,
-                       sense="max")
-    curve = GoodhartCurve(tuple(curve_points), rmin.value, rmax.value, ustar.value,
-                          top.value if top else None)
-    figures = {"reward_max": rmax.value, "utility_max": ustar.value,
-               "goodhart_threshold": curve.goodhart_threshold}
-    common = dict(spec=spec.name, curve=curve, figures=figures, options=options, method="smt")
+        top = extremum(base.with_(("utility optimal", sympy.Eq(U, ustar.value))), R, b, sense="max")
+    curve = GoodhartCurve(
+        tuple(curve_points), rmin.value, rmax.value, ustar.value, top.value if top else None
+    )
+    figures = {
+        "reward_max": rmax.value,
+        "utility_max": ustar.value,
+        "goodhart_threshold": curve.goodhart_threshold,
+    }
+    common: dict[str, Any] = dict(
+        spec=spec.name, curve=curve, figures=figures, options=options, method="smt"
+    )
     if top is None or top.value is None or not rmax.attained or not top.states or not rmax.states:
-        return unknown(spec, "goodhart_curve", "an optimum is not attained, so the threshold "
-                       "cannot be witnessed", clock, options, curve=curve, figures=figures)
+        return unknown(
+            spec,
+            "goodhart_curve",
+            "an optimum is not attained, so the threshold cannot be witnessed",
+            clock,
+            options,
+            curve=curve,
+            figures=figures,
+        )
     if top.value == rmax.value:
-        return Finding("goodhart_curve", Verdict.PROVED,
-                       f"a reward-optimal state is also utility-optimal (utility {ustar.value} "
-                       f"at reward {rmax.value}): pushing the reward never forces a loss",
-                       elapsed=clock.elapsed, **common)  # type: ignore[arg-type]
+        return Finding(
+            "goodhart_curve",
+            Verdict.PROVED,
+            f"a reward-optimal state is also utility-optimal (utility {ustar.value} "
+            f"at reward {rmax.value}): pushing the reward never forces a loss",
+            elapsed=clock.elapsed,
+            **common,
+        )
     witness = {"reward_optimal": rmax.states["s"], "utility_optimal": top.states["s"]}
     scope = spec.space.variables
     ro, uo = witness["reward_optimal"], witness["utility_optimal"]
-    if not (value_of(r, scope, ro) > value_of(r, scope, uo)
-            and value_of(u, scope, ro) < value_of(u, scope, uo)):
-        return unknown(spec, "goodhart_curve", "replay failed: the witness pair does not "
-                       "show the loss", clock, options, curve=curve, figures=figures)
+    if not (
+        value_of(r, scope, ro) > value_of(r, scope, uo)
+        and value_of(u, scope, ro) < value_of(u, scope, uo)
+    ):
+        return unknown(
+            spec,
+            "goodhart_curve",
+            "replay failed: the witness pair does not show the loss",
+            clock,
+            options,
+            curve=curve,
+            figures=figures,
+        )
     values = {role: values_at(spec, s) for role, s in witness.items()}
     message = (
         f"beyond reward {top.value} no state is utility-optimal: the reward optimum "
@@ -82,5 +120,12 @@ def goodhart_curve(spec: Spec, points: int = 20, *, budget: Budget | None = None
         f"instead of {ustar.value}):\n"
         + "\n".join(f"  {role}: {show(s)}  [{show(values[role])}]" for role, s in witness.items())
     )
-    return Finding("goodhart_curve", Verdict.VIOLATED, message, witness=witness, values=values,
-                   elapsed=clock.elapsed, **common)  # type: ignore[arg-type]
+    return Finding(
+        "goodhart_curve",
+        Verdict.VIOLATED,
+        message,
+        witness=witness,
+        values=values,
+        elapsed=clock.elapsed,
+        **common,
+    )

@@ -7,17 +7,30 @@ from fractions import Fraction
 import sympy
 
 from alignspec.engine import SAMPLES, extremum, search
+from alignspec.outer._support import (
+    Clock,
+    all_required,
+    budget_or_default,
+    compliant,
+    feasible,
+    from_search,
+    needs,
+    nonnegative,
+    unknown,
+)
 from alignspec.results import Finding
 from alignspec.solver import Budget, Problem
 from alignspec.spec import Spec
-from alignspec.outer._support import (
-    Clock, all_required, budget_or_default, compliant, feasible, from_search, needs,
-    nonnegative, unknown,
-)
 
 
-def hacking(spec: Spec, epsilon: object = 0, tolerance: object = 0, *,
-            budget: Budget | None = None, samples: int = SAMPLES) -> Finding:
+def hacking(
+    spec: Spec,
+    epsilon: object = 0,
+    tolerance: object = 0,
+    *,
+    budget: Budget | None = None,
+    samples: int = SAMPLES,
+) -> Finding:
     """Look for a feasible state within ``epsilon`` of the reward optimum that breaks a
     requirement or whose utility is more than ``tolerance`` below the best utility of any
     requirement-satisfying state.
@@ -53,8 +66,9 @@ def hacking(spec: Spec, epsilon: object = 0, tolerance: object = 0, *,
             bad.append(spec.at(u, "s") < best.value - tol)
             if best.states:
                 extra["intended_best"] = best.states["s"]
-        worst = extremum(Problem(space, feasible(spec, "s") + (near,)), spec.at(u, "s"), b,
-                         sense="min")
+        worst = extremum(
+            Problem(space, feasible(spec, "s") + (near,)), spec.at(u, "s"), b, sense="min"
+        )
         figures["worst_utility_near_optimum"] = worst.value
         if best.value is not None and worst.value is not None:
             figures["regret"] = best.value - worst.value
@@ -62,7 +76,14 @@ def hacking(spec: Spec, epsilon: object = 0, tolerance: object = 0, *,
     result = search(problem, b, samples)
     regret = figures.get("regret")
     return from_search(
-        spec, "hacking", result, problem, clock, options, figures=figures, extra_witness=extra,
+        spec,
+        "hacking",
+        result,
+        problem,
+        clock,
+        options,
+        figures=figures,
+        extra_witness=extra,
         violated=f"a state within epsilon={eps} of the reward optimum {top.value} breaks the "
         f"intent" + (f" (worst-case regret {regret})" if regret is not None else "") + ":",
         proved=f"every state within epsilon={eps} of the reward optimum {top.value} meets the "

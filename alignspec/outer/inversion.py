@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from alignspec.engine import SAMPLES, search
+from alignspec.outer._support import (
+    Clock,
+    budget_or_default,
+    feasible,
+    from_search,
+    needs,
+    nonnegative,
+)
 from alignspec.results import Finding
 from alignspec.solver import Budget, Problem
 from alignspec.spec import Spec
-from alignspec.outer._support import (
-    Clock, budget_or_default, feasible, from_search, needs, nonnegative,
-)
 
 
-def inversion(spec: Spec, margin: object = 0, *, budget: Budget | None = None,
-              samples: int = SAMPLES) -> Finding:
+def inversion(
+    spec: Spec, margin: object = 0, *, budget: Budget | None = None, samples: int = SAMPLES
+) -> Finding:
     """Look for feasible s1, s2 with reward(s1) > reward(s2) + margin while
     utility(s1) < utility(s2) - margin.
 
@@ -28,14 +34,21 @@ def inversion(spec: Spec, margin: object = 0, *, budget: Budget | None = None,
     assert r is not None and u is not None
     problem = Problem(
         {"s1": spec.space, "s2": spec.space},
-        feasible(spec, "s1") + feasible(spec, "s2") + (
+        feasible(spec, "s1")
+        + feasible(spec, "s2")
+        + (
             ("reward prefers s1", spec.at(r, "s1") > spec.at(r, "s2") + m),
             ("intent prefers s2", spec.at(u, "s1") < spec.at(u, "s2") - m),
         ),
     )
     result = search(problem, budget_or_default(budget), samples)
     return from_search(
-        spec, "inversion", result, problem, clock, {"margin": m},
+        spec,
+        "inversion",
+        result,
+        problem,
+        clock,
+        {"margin": m},
         violated="the reward prefers s1 to s2, but the intended utility prefers s2:",
         proved="no feasible pair is ordered oppositely by reward and intended utility"
         + (f" (margin {m})" if m else ""),

@@ -5,16 +5,22 @@ from __future__ import annotations
 import sympy
 
 from alignspec.engine import SAMPLES, extremum, search
+from alignspec.outer._support import (
+    Clock,
+    all_required,
+    budget_or_default,
+    compliant,
+    feasible,
+    from_search,
+    needs,
+    unknown,
+)
 from alignspec.results import Finding
 from alignspec.solver import Budget, Problem
 from alignspec.spec import Spec
-from alignspec.outer._support import (
-    Clock, all_required, budget_or_default, compliant, feasible, from_search, needs, unknown,
-)
 
 
-def requirements(spec: Spec, *, budget: Budget | None = None,
-                 samples: int = SAMPLES) -> Finding:
+def requirements(spec: Spec, *, budget: Budget | None = None, samples: int = SAMPLES) -> Finding:
     """Look for a feasible state that breaks a requirement yet earns more reward than every
     requirement-satisfying state (an optimiser of the reward would leave the allowed region).
 
@@ -36,13 +42,21 @@ def requirements(spec: Spec, *, budget: Budget | None = None,
     else:
         beats = ("out-earns every compliant state", spec.at(r, "s") > best.value)
         problem = Problem(space, feasible(spec, "s") + (breaks, beats))
-        violated = (f"this state breaks a requirement and earns more reward than the best "
-                    f"compliant reward {best.value}:")
+        violated = (
+            f"this state breaks a requirement and earns more reward than the best "
+            f"compliant reward {best.value}:"
+        )
     result = search(problem, b, samples)
     extra = {"best_compliant": best.states["s"]} if best.states else {}
     return from_search(
-        spec, "requirements", result, problem, clock, {},
-        figures={"compliant_reward_optimum": best.value}, extra_witness=extra,
+        spec,
+        "requirements",
+        result,
+        problem,
+        clock,
+        {},
+        figures={"compliant_reward_optimum": best.value},
+        extra_witness=extra,
         violated=violated,
         proved=f"no state outside the requirements earns more than the best compliant reward "
         f"{best.value}",

@@ -37,8 +37,12 @@ def render_finding(f: Finding) -> list[str]:
     if f.curve is not None:
         pts = f.curve.points
         shown = pts if len(pts) <= 6 else pts[:: max(1, len(pts) // 5)] + (pts[-1],)
-        lines.append("      curve (reward >= t: worst .. best utility): " + "; ".join(
-            f"t={p.threshold}: {_fig(p.worst)}..{_fig(p.best)}" for p in dict.fromkeys(shown)))
+        lines.append(
+            "      curve (reward >= t: worst .. best utility): "
+            + "; ".join(
+                f"t={p.threshold}: {_fig(p.worst)}..{_fig(p.best)}" for p in dict.fromkeys(shown)
+            )
+        )
     fig = _figures(f)
     if fig:
         lines.append(fig)
@@ -48,8 +52,7 @@ def render_finding(f: Finding) -> list[str]:
 def render(report: Report) -> str:
     expect = f"expect {report.expect}" if report.expect else "no expectation"
     status = "ok" if report.meets_expectation else "NOT AS EXPECTED"
-    lines = [f"{report.spec}{_where(report)}",
-             f"  {expect}; verdict {report.verdict}: {status}"]
+    lines = [f"{report.spec}{_where(report)}", f"  {expect}; verdict {report.verdict}: {status}"]
     if not report.findings:
         lines.append("  (no applicable check: the spec needs a reward and an intent)")
     for f in report.findings:
@@ -60,7 +63,8 @@ def render(report: Report) -> str:
 def summary(reports: list[Report]) -> str:
     bad = [r.spec for r in reports if not r.meets_expectation]
     counts = {v: sum(r.verdict is v for r in reports) for v in Verdict}
-    text = (f"{len(reports)} spec(s): {counts[Verdict.PROVED]} proved, "
-            f"{counts[Verdict.VIOLATED]} violated, {counts[Verdict.UNKNOWN]} unknown; ")
-    return text + (f"{len(bad)} not as expected: {', '.join(bad)}" if bad else
-                   "all as expected")
+    text = (
+        f"{len(reports)} spec(s): {counts[Verdict.PROVED]} proved, "
+        f"{counts[Verdict.VIOLATED]} violated, {counts[Verdict.UNKNOWN]} unknown; "
+    )
+    return text + (f"{len(bad)} not as expected: {', '.join(bad)}" if bad else "all as expected")

@@ -17,10 +17,10 @@ import attrs
 import sympy
 import z3
 
+from alignspec.solver.translate import Z3Algebra, domain, real, z3_const
 from alignspec.space import Bool, Choice, Int, Real, Space, State, Value
 from alignspec.symbolic.fold import fold_cond, fold_num
 from alignspec.symbolic.rename import qualified, scope_of
-from alignspec.solver.translate import Z3Algebra, domain, real, z3_const
 
 #: Default deterministic budget per query (z3 resource units, roughly 1e6 per 0.1-1 s).
 DEFAULT_RLIMIT = 100_000_000
@@ -144,20 +144,20 @@ def _value(term: z3.ExprRef, var: Real | Int | Bool | Choice) -> tuple[Value, bo
     if isinstance(var, Bool):
         return z3.is_true(term), True
     if isinstance(var, Choice):
-        return var.labels[term.as_long()], True  # type: ignore[attr-defined]
+        return var.labels[term.as_long()], True
     if isinstance(var, Int):
-        return term.as_long(), True  # type: ignore[attr-defined]
+        return term.as_long(), True
     return _fraction(term)
 
 
 def _fraction(term: z3.ExprRef) -> tuple[Fraction, bool]:
     """A z3 numeral as a Fraction; irrational algebraic numbers are approximated (flagged)."""
     if z3.is_int_value(term):
-        return Fraction(term.as_long()), True  # type: ignore[attr-defined]
+        return Fraction(term.as_long()), True
     if z3.is_rational_value(term):
-        return Fraction(term.as_fraction()), True  # type: ignore[attr-defined]
+        return Fraction(term.as_fraction()), True
     if z3.is_algebraic_value(term):
-        approx = term.approx(40)  # type: ignore[attr-defined]
+        approx = term.approx(40)
         return Fraction(approx.as_fraction()), False
     raise ValueError(f"not a numeral: {term}")
 
@@ -173,9 +173,16 @@ def _stats(s: z3.Solver | z3.Optimize, started: float) -> dict[str, float]:
 
 def _reason(s: z3.Solver | z3.Optimize, budget: Budget, nonlinear: bool, started: float) -> str:
     raw = s.reason_unknown()
-    if "resource limit" in raw or "rlimit" in raw or "canceled" in raw or "timeout" in raw or (
-        raw == "unknown" and budget.rlimit is not None
-        and _stats(s, started).get("rlimit_count", 0) >= budget.rlimit
+    if (
+        "resource limit" in raw
+        or "rlimit" in raw
+        or "canceled" in raw
+        or "timeout" in raw
+        or (
+            raw == "unknown"
+            and budget.rlimit is not None
+            and _stats(s, started).get("rlimit_count", 0) >= budget.rlimit
+        )
     ):
         elapsed = time.perf_counter() - started
         if budget.timeout is not None and (budget.rlimit is None or elapsed >= budget.timeout):
@@ -210,7 +217,10 @@ def solve(problem: Problem, budget: Budget, *, want_core: bool = False) -> Outco
         core = tuple(labels[str(c)] for c in s.unsat_core()) if want_core else ()
         return Outcome("unsat", core=core, stats=stats, nonlinear=enc.nonlinear)
     return Outcome(
-        "unknown", reason=_reason(s, budget, enc.nonlinear, started), stats=stats, nonlinear=enc.nonlinear
+        "unknown",
+        reason=_reason(s, budget, enc.nonlinear, started),
+        stats=stats,
+        nonlinear=enc.nonlinear,
     )
 
 
@@ -235,7 +245,9 @@ def maximize(problem: Problem, objective: sympy.Basic, budget: Budget) -> Optimu
     if answer == z3.unsat:
         return Optimum("infeasible", stats=stats, nonlinear=nl)
     if answer != z3.sat:
-        return Optimum("unknown", reason=_reason(opt, budget, nl, started), stats=stats, nonlinear=nl)
+        return Optimum(
+            "unknown", reason=_reason(opt, budget, nl, started), stats=stats, nonlinear=nl
+        )
     infinite, standard, epsilon = opt.upper_values(handle)
     try:
         value, exact_value = _fraction(z3.simplify(standard))
@@ -244,19 +256,28 @@ def maximize(problem: Problem, objective: sympy.Basic, budget: Budget) -> Optimu
     except ValueError:
         return Optimum("unknown", reason="optimum is not a numeral", stats=stats, nonlinear=nl)
     if inf != 0 or not exact_value:
-        return Optimum("unknown", reason="optimum is unbounded or irrational", stats=stats,
-                       nonlinear=nl)
+        return Optimum(
+            "unknown", reason="optimum is unbounded or irrational", stats=stats, nonlinear=nl
+        )
     check = enc.solver(budget, [obj > real(value)])
     if check.check() != z3.unsat:
-        return Optimum("unknown", reason=f"could not confirm {value} as an upper bound",
-                       stats=stats, nonlinear=nl)
+        return Optimum(
+            "unknown",
+            reason=f"could not confirm {value} as an upper bound",
+            stats=stats,
+            nonlinear=nl,
+        )
     stats["seconds"] = round(time.perf_counter() - started, 6)
     if eps == 0:
         states, exact = enc.states(opt.model())
         return Optimum("optimal", value, True, states, exact, stats=stats, nonlinear=nl)
     if is_supremum(problem, objective, value, budget) is not True:
-        return Optimum("unknown", reason=f"could not confirm {value} as the supremum "
-                       "(it is not attained)", stats=stats, nonlinear=nl)
+        return Optimum(
+            "unknown",
+            reason=f"could not confirm {value} as the supremum (it is not attained)",
+            stats=stats,
+            nonlinear=nl,
+        )
     return Optimum("optimal", value, False, stats=stats, nonlinear=nl)
 
 
@@ -308,10 +329,10 @@ def encoding_value(
         elif isinstance(var, Int):
             subs.append((c, z3.IntVal(int(value))))
         else:
-            subs.append((c, real(Fraction(value))))  # type: ignore[arg-type]
+            subs.append((c, real(Fraction(value))))
     result = z3.simplify(z3.substitute(term, *subs))
     if condition:
-        return z3.is_true(result)
+        return bool(z3.is_true(result))
     return _fraction(result)[0]
 
 

@@ -38,7 +38,7 @@ def real(value: Fraction) -> z3.ArithRef:
 
 
 def _is_constant(t: z3.ExprRef) -> bool:
-    return z3.is_rational_value(t) or z3.is_int_value(t)
+    return bool(z3.is_rational_value(t) or z3.is_int_value(t))
 
 
 class Z3Algebra(Algebra[z3.ArithRef, z3.BoolRef]):
@@ -61,16 +61,16 @@ class Z3Algebra(Algebra[z3.ArithRef, z3.BoolRef]):
         return z3.BoolVal(value)
 
     def num_var(self, name: str, var: Real | Int) -> z3.ArithRef:
-        return self.consts[name]  # type: ignore[return-value]
+        return self.consts[name]
 
     def bool_var(self, name: str) -> z3.BoolRef:
-        return self.consts[name]  # type: ignore[return-value]
+        return self.consts[name]
 
     def choice_is(self, name: str, var: Choice, index: int) -> z3.BoolRef:
-        return self.consts[name] == index  # type: ignore[return-value]
+        return self.consts[name] == index
 
     def choice_same(self, a: str, b: str) -> z3.BoolRef:
-        return self.consts[a] == self.consts[b]  # type: ignore[return-value]
+        return self.consts[a] == self.consts[b]
 
     def bool_to_num(self, cond: z3.BoolRef) -> z3.ArithRef:
         return z3.If(cond, self.const(Fraction(1)), self.const(Fraction(0)))
@@ -118,7 +118,7 @@ class Z3Algebra(Algebra[z3.ArithRef, z3.BoolRef]):
             return a > b
         if op == ">=":
             return a >= b
-        return a == b  # type: ignore[return-value]
+        return a == b
 
     def and_(self, xs: Sequence[z3.BoolRef]) -> z3.BoolRef:
         return z3.And(*xs)
@@ -130,7 +130,7 @@ class Z3Algebra(Algebra[z3.ArithRef, z3.BoolRef]):
         return z3.Not(x)
 
     def iff(self, a: z3.BoolRef, b: z3.BoolRef) -> z3.BoolRef:
-        return a == b  # type: ignore[return-value]
+        return a == b
 
     def implies(self, a: z3.BoolRef, b: z3.BoolRef) -> z3.BoolRef:
         return z3.Implies(a, b)

@@ -24,7 +24,7 @@ class ExactAlgebra(Algebra[Fraction, bool]):
         return value
 
     def num_var(self, name: str, var: Real | Int) -> Fraction:
-        return Fraction(self.env[name])  # type: ignore[arg-type]
+        return Fraction(self.env[name])
 
     def bool_var(self, name: str) -> bool:
         return bool(self.env[name])
@@ -67,7 +67,11 @@ class ExactAlgebra(Algebra[Fraction, bool]):
 
     def compare(self, op: str, a: Fraction, b: Fraction) -> bool:
         return {
-            "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b, "==": a == b,
+            "<": a < b,
+            "<=": a <= b,
+            ">": a > b,
+            ">=": a >= b,
+            "==": a == b,
         }[op]
 
     def and_(self, xs: Sequence[bool]) -> bool:

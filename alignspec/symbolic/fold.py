@@ -7,7 +7,7 @@ Validation, exact evaluation and the z3 translation all fold the same sympy tree
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
 from typing import Generic, TypeVar
 
@@ -25,6 +25,7 @@ from alignspec.space import Bool, Choice, Int, Real, Variable
 
 N = TypeVar("N")
 B = TypeVar("B")
+T = TypeVar("T")
 
 SUPPORTED = (
     "numbers (Integer, Rational, Float), variables of the space, +, -, *, / by constants, "
@@ -45,84 +46,64 @@ class Algebra(ABC, Generic[N, B]):
     """What a fold computes: numbers of type N and conditions of type B."""
 
     @abstractmethod
-    def const(self, value: Fraction) -> N:
-        ...
+    def const(self, value: Fraction) -> N: ...
 
     @abstractmethod
-    def truth(self, value: bool) -> B:
-        ...
+    def truth(self, value: bool) -> B: ...
 
     @abstractmethod
-    def num_var(self, name: str, var: Real | Int) -> N:
-        ...
+    def num_var(self, name: str, var: Real | Int) -> N: ...
 
     @abstractmethod
-    def bool_var(self, name: str) -> B:
-        ...
+    def bool_var(self, name: str) -> B: ...
 
     @abstractmethod
-    def choice_is(self, name: str, var: Choice, index: int) -> B:
-        ...
+    def choice_is(self, name: str, var: Choice, index: int) -> B: ...
 
     @abstractmethod
-    def choice_same(self, a: str, b: str) -> B:
-        ...
+    def choice_same(self, a: str, b: str) -> B: ...
 
     @abstractmethod
-    def bool_to_num(self, cond: B) -> N:
-        ...
+    def bool_to_num(self, cond: B) -> N: ...
 
     @abstractmethod
-    def add(self, terms: Sequence[N]) -> N:
-        ...
+    def add(self, terms: Sequence[N]) -> N: ...
 
     @abstractmethod
-    def mul(self, factors: Sequence[N]) -> N:
-        ...
+    def mul(self, factors: Sequence[N]) -> N: ...
 
     @abstractmethod
-    def power(self, base: N, exponent: int) -> N:
-        ...
+    def power(self, base: N, exponent: int) -> N: ...
 
     @abstractmethod
-    def abs(self, x: N) -> N:
-        ...
+    def abs(self, x: N) -> N: ...
 
     @abstractmethod
-    def min(self, xs: Sequence[N]) -> N:
-        ...
+    def min(self, xs: Sequence[N]) -> N: ...
 
     @abstractmethod
-    def max(self, xs: Sequence[N]) -> N:
-        ...
+    def max(self, xs: Sequence[N]) -> N: ...
 
     @abstractmethod
-    def ite_num(self, cond: B, then: N, other: N) -> N:
-        ...
+    def ite_num(self, cond: B, then: N, other: N) -> N: ...
 
     @abstractmethod
-    def ite_bool(self, cond: B, then: B, other: B) -> B:
-        ...
+    def ite_bool(self, cond: B, then: B, other: B) -> B: ...
 
     @abstractmethod
-    def compare(self, op: str, a: N, b: N) -> B:
-        ...
+    def compare(self, op: str, a: N, b: N) -> B: ...
 
     @abstractmethod
-    def and_(self, xs: Sequence[B]) -> B:
-        ...
+    def and_(self, xs: Sequence[B]) -> B: ...
 
     @abstractmethod
-    def or_(self, xs: Sequence[B]) -> B:
-        ...
+    def or_(self, xs: Sequence[B]) -> B: ...
 
     @abstractmethod
-    def not_(self, x: B) -> B:
-        ...
+    def not_(self, x: B) -> B: ...
 
     @abstractmethod
-    def iff(self, a: B, b: B) -> B:
-        ...
+    def iff(self, a: B, b: B) -> B: ...
 
     def implies(self, a: B, b: B) -> B:
         return self.or_([self.not_(a), b])
@@ -202,8 +183,7 @@ class _Folder(Generic[N, B]):
                     "division by constants is supported (multiply the constraint through)"
                 )
             raise UnsupportedExpressionError(
-                f"`{e}` in `{self.root}` has the non-integer exponent {exp}; "
-                f"supported: {SUPPORTED}"
+                f"`{e}` in `{self.root}` has the non-integer exponent {exp}; supported: {SUPPORTED}"
             )
         if isinstance(e, sympy.Abs):
             return alg.abs(self.num(e.args[0]))
@@ -226,8 +206,11 @@ class _Folder(Generic[N, B]):
             var = self.variable(e)
             if isinstance(var, Bool):
                 return alg.bool_var(e.name)
-            hint = f"e.g. {e} > 0" if not isinstance(var, Choice) else (
-                f"e.g. alignspec.eq({e}, {var.labels[0]!r})")
+            hint = (
+                f"e.g. {e} > 0"
+                if not isinstance(var, Choice)
+                else (f"e.g. alignspec.eq({e}, {var.labels[0]!r})")
+            )
             raise NotBooleanError(
                 f"`{e}` in `{self.root}` is a {type(var).__name__} variable, not a condition; "
                 f"write a comparison, {hint}"
@@ -292,7 +275,9 @@ class _Folder(Generic[N, B]):
             return alg.iff(self.cond(lhs), self.cond(rhs))
         return alg.compare("==", self.num(lhs), self.num(rhs))
 
-    def piecewise(self, e: sympy.Piecewise, branch, ite):  # type: ignore[no-untyped-def]
+    def piecewise(
+        self, e: sympy.Piecewise, branch: Callable[[sympy.Basic], T], ite: Callable[[B, T, T], T]
+    ) -> T:
         pieces = list(e.args)
         last_value, last_cond = pieces[-1]
         if last_cond != sympy.true:

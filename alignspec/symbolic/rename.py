@@ -52,5 +52,7 @@ def scope_of(roles: Mapping[str, Space]) -> dict[str, Variable]:
 def flatten(states: Mapping[str, State]) -> dict[str, Value]:
     """Role -> state becomes one environment of qualified names."""
     return {
-        qualified(role, name): value for role, state in states.items() for name, value in state.items()
+        qualified(role, name): value
+        for role, state in states.items()
+        for name, value in state.items()
     }

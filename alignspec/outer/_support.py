@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from fractions import Fraction
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import sympy
+from sympy.core.parameters import evaluate
 
 from alignspec.engine import Search
 from alignspec.errors import OptionError, SpecError
@@ -16,6 +18,22 @@ from alignspec.solver import Budget, Problem
 from alignspec.space import State, Value, to_fraction
 from alignspec.spec import Labelled, Spec
 from alignspec.symbolic.evaluate import holds, value_of
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def unevaluated(check: Callable[P, R]) -> Callable[P, R]:
+    """Run a check with sympy's automatic evaluation off: its queries are built from large
+    expressions, and sympy would otherwise try to simplify every comparison (slow, and
+    pointless: the solver decides them)."""
+
+    @functools.wraps(check)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        with evaluate(False):
+            return check(*args, **kwargs)
+
+    return run
 
 
 def needs(

@@ -15,6 +15,7 @@ from alignspec.outer._support import (
     feasible,
     needs,
     show,
+    unevaluated,
     unknown,
     values_at,
 )
@@ -24,6 +25,7 @@ from alignspec.spec import Spec
 from alignspec.symbolic.evaluate import value_of
 
 
+@unevaluated
 def goodhart_curve(spec: Spec, points: int = 20, *, budget: Budget | None = None) -> Finding:
     """For ``points`` reward thresholds t from the least to the greatest feasible reward,
     the exact worst and best intended utility among feasible states with reward >= t.

@@ -16,6 +16,7 @@ from alignspec.outer._support import (
     from_search,
     needs,
     nonnegative,
+    unevaluated,
     unknown,
 )
 from alignspec.results import Finding
@@ -23,6 +24,7 @@ from alignspec.solver import Budget, Problem
 from alignspec.spec import Spec
 
 
+@unevaluated
 def hacking(
     spec: Spec,
     epsilon: object = 0,

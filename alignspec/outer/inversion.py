@@ -10,12 +10,14 @@ from alignspec.outer._support import (
     from_search,
     needs,
     nonnegative,
+    unevaluated,
 )
 from alignspec.results import Finding
 from alignspec.solver import Budget, Problem
 from alignspec.spec import Spec
 
 
+@unevaluated
 def inversion(
     spec: Spec, margin: object = 0, *, budget: Budget | None = None, samples: int = SAMPLES
 ) -> Finding:

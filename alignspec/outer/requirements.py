@@ -13,6 +13,7 @@ from alignspec.outer._support import (
     feasible,
     from_search,
     needs,
+    unevaluated,
     unknown,
 )
 from alignspec.results import Finding
@@ -20,6 +21,7 @@ from alignspec.solver import Budget, Problem
 from alignspec.spec import Spec
 
 
+@unevaluated
 def requirements(spec: Spec, *, budget: Budget | None = None, samples: int = SAMPLES) -> Finding:
     """Look for a feasible state that breaks a requirement yet earns more reward than every
     requirement-satisfying state (an optimiser of the reward would leave the allowed region).

@@ -38,7 +38,8 @@ def real(value: Fraction) -> z3.ArithRef:
 
 
 def _is_constant(t: z3.ExprRef) -> bool:
-    return bool(z3.is_rational_value(t) or z3.is_int_value(t))
+    # isinstance on the numeral classes: far cheaper than asking z3 (this runs per product)
+    return isinstance(t, (z3.RatNumRef, z3.IntNumRef))
 
 
 class Z3Algebra(Algebra[z3.ArithRef, z3.BoolRef]):
@@ -81,7 +82,11 @@ class Z3Algebra(Algebra[z3.ArithRef, z3.BoolRef]):
     def mul(self, factors: Sequence[z3.ArithRef]) -> z3.ArithRef:
         if sum(not _is_constant(f) for f in factors) > 1:
             self.nonlinear = True
-        return factors[0] if len(factors) == 1 else z3.Product(*factors)
+        if len(factors) == 1:
+            return factors[0]
+        if len(factors) == 2:
+            return factors[0] * factors[1]
+        return z3.Product(*factors)
 
     def power(self, base: z3.ArithRef, exponent: int) -> z3.ArithRef:
         if exponent == 0:

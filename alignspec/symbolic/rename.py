@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import sympy
+from sympy.core.parameters import evaluate
 
 from alignspec.space import Space, State, Value, Variable, make_symbol
 
@@ -37,7 +38,8 @@ def at(expr: sympy.Basic, space: Space, role: str) -> sympy.Basic:
         sym: make_symbol(qualified(role, name), space.variables[name])
         for name, sym in space.symbols.items()
     }
-    return expr.xreplace(mapping)
+    with evaluate(False):  # renaming must not trigger sympy's (slow) simplification
+        return expr.xreplace(mapping)
 
 
 def scope_of(roles: Mapping[str, Space]) -> dict[str, Variable]:

@@ -73,3 +73,19 @@ def test_solver_models_always_replay_on_supported_input(cond):
     result = search(problem, Budget(rlimit=2_000_000), samples=0)
     if result.status == "unknown":
         assert not result.reason.startswith("replay failed: the solver's model does not")
+
+
+def test_z3_errors_become_unknown(monkeypatch):
+    import z3
+
+    from alignspec.solver import backend
+
+    def explode(self, *args):
+        raise z3.Z3Exception("simulated failure")
+
+    monkeypatch.setattr(z3.Solver, "check", explode)
+    out = backend.solve(Problem({"s": LINE}, (("x > 1", at(V.x > 1, LINE, "s")),)), Budget())
+    assert out.status == "unknown" and out.reason == "z3 error: simulated failure"
+    monkeypatch.setattr(z3.Optimize, "check", explode)
+    opt = backend.maximize(Problem({"s": LINE}), at(V.x, LINE, "s"), Budget())
+    assert opt.status == "unknown" and "simulated failure" in opt.reason

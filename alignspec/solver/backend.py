@@ -195,6 +195,13 @@ def _reason(s: z3.Solver | z3.Optimize, budget: Budget, nonlinear: bool, started
 
 def solve(problem: Problem, budget: Budget, *, want_core: bool = False) -> Outcome:
     """Is there an assignment of every role satisfying every constraint?"""
+    try:
+        return _solve(problem, budget, want_core)
+    except z3.Z3Exception as err:  # never a bare solver traceback: say what z3 said
+        return Outcome("unknown", reason=f"z3 error: {err}")
+
+
+def _solve(problem: Problem, budget: Budget, want_core: bool) -> Outcome:
     enc = _Encoding(problem)
     started = time.perf_counter()
     s = z3.Solver()
@@ -231,6 +238,13 @@ def maximize(problem: Problem, objective: sympy.Basic, budget: Budget) -> Optimu
     nothing exceeds it (so an upper bound is never taken on trust).  When the supremum is
     not attained (strict inequalities), a quantified query confirms it is the least bound.
     """
+    try:
+        return _maximize(problem, objective, budget)
+    except z3.Z3Exception as err:
+        return Optimum("unknown", reason=f"z3 error: {err}")
+
+
+def _maximize(problem: Problem, objective: sympy.Basic, budget: Budget) -> Optimum:
     enc = _Encoding(problem)
     started = time.perf_counter()
     obj = enc.num(objective)
@@ -292,7 +306,10 @@ def is_supremum(
     s = z3.Solver()
     budget.apply(s)
     s.add(bound < real(value), z3.ForAll(list(enc.consts.values()), body))
-    answer = s.check()
+    try:
+        answer = s.check()
+    except z3.Z3Exception:
+        return None
     return None if answer == z3.unknown else answer == z3.unsat
 
 

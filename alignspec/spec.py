@@ -11,6 +11,7 @@ from typing import Literal
 import attrs
 import sympy
 
+from alignspec.actions import ActionSpace, merge
 from alignspec.errors import OptionError, SpecError, UnsatisfiableAssumptionsError
 from alignspec.space import Space
 from alignspec.symbolic.rename import at, canonical
@@ -90,6 +91,10 @@ def _caller() -> tuple[str, int] | None:
 class Spec:
     """A specification: a space, the intent, the reward, and assumptions about the world.
 
+    With ``actions`` (an :class:`~alignspec.Actions` set or a Space of action variables)
+    the reward, intent and assumptions may depend on the action too; the outer checks then
+    range over state-action pairs and the inner checks compare policies against them.
+
     Everything is validated at construction: unknown symbols, non-boolean constraints,
     unsupported functions, unknown Choice labels and unsatisfiable assumptions raise a
     :class:`~alignspec.SpecError` subclass naming the culprit.
@@ -101,6 +106,7 @@ class Spec:
     assume: tuple[sympy.Basic, ...] = attrs.field(default=(), converter=_conditions)
     name: str | None = None
     expect: Expect | None = None
+    actions: ActionSpace | None = None
     source: tuple[str, int] | None = attrs.field(
         factory=_caller, eq=False, repr=False, kw_only=True
     )
@@ -110,6 +116,7 @@ class Spec:
     requirements: Labelled = attrs.field(init=False, eq=False, repr=False)
     assumptions: Labelled = attrs.field(init=False, eq=False, repr=False)
     nonlinear: bool = attrs.field(init=False, eq=False, repr=False)
+    domain: Space = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.space, Space):
@@ -118,6 +125,7 @@ class Spec:
             raise OptionError(
                 f"Spec {self.name!r}: expect={self.expect!r}; use 'aligned', 'misaligned' or None"
             )
+        object.__setattr__(self, "domain", merge(self.space, self.actions))
         degrees: list[int] = []
         utility = objective = None
         if self.intent is not None and self.intent.utility is not None:
@@ -141,19 +149,19 @@ class Spec:
         return f"spec {self.name!r}, {what}" if self.name else what
 
     def _number(self, expr: sympy.Basic, what: str) -> tuple[sympy.Basic, int]:
-        e = canonical(expr, self.space)
+        e = canonical(expr, self.domain)
         try:
-            return e, number_degree(e, self.space.variables)
+            return e, number_degree(e, self.domain.variables)
         except SpecError as err:
             raise type(err)(f"{self._where(what)}: {err}") from None
 
     def _labelled(self, conds: Iterable[sympy.Basic], what: str, degrees: list[int]) -> Labelled:
         out = []
         for i, cond in enumerate(conds):
-            e = canonical(cond, self.space)
+            e = canonical(cond, self.domain)
             label = f"{what}[{i}]: {e}"
             try:
-                degrees.append(condition_degree(e, self.space.variables))
+                degrees.append(condition_degree(e, self.domain.variables))
             except SpecError as err:
                 raise type(err)(f"{self._where(label)}: {err}") from None
             out.append((label, e))
@@ -164,7 +172,7 @@ class Spec:
             return
         from alignspec.solver import Budget, Problem, solve
 
-        problem = Problem({"s": self.space}, self.at_all(self.assumptions, "s"))
+        problem = Problem({"s": self.domain}, self.at_all(self.assumptions, "s"))
         outcome = solve(problem, Budget(), want_core=True)
         if outcome.status == "unsat":
             core = outcome.core or tuple(label for label, _ in self.assumptions)
@@ -182,7 +190,7 @@ class Spec:
 
     def at(self, expr: sympy.Basic, role: str) -> sympy.Basic:
         """``expr`` about the state called ``role``."""
-        return at(expr, self.space, role)
+        return at(expr, self.domain, role)
 
     def at_all(self, labelled: Labelled, role: str) -> Labelled:
         return tuple((f"{role}: {label}", self.at(e, role)) for label, e in labelled)
@@ -192,7 +200,7 @@ class Spec:
         """A content hash of the spec's meaning (space, expressions, expectation)."""
         text = repr(
             (
-                sorted((n, repr(v)) for n, v in self.space.variables.items()),
+                sorted((n, repr(v)) for n, v in self.domain.variables.items()),
                 sympy.srepr(self.utility),
                 sympy.srepr(self.objective),
                 [sympy.srepr(e) for _, e in self.requirements],

@@ -86,7 +86,7 @@ def all_required(spec: Spec) -> sympy.Basic:
 
 def values_at(spec: Spec, state: State) -> dict[str, Value]:
     """Reward, utility and requirement status at a state, by exact evaluation."""
-    scope = spec.space.variables
+    scope = spec.domain.variables
     out: dict[str, Value] = {}
     if spec.objective is not None:
         out["reward"] = value_of(spec.objective, scope, state)

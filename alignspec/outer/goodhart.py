@@ -43,7 +43,7 @@ def goodhart_curve(spec: Spec, points: int = 20, *, budget: Budget | None = None
     clock, b = Clock(), budget_or_default(budget)
     r, u = spec.objective, spec.utility
     assert r is not None and u is not None
-    base = Problem({"s": spec.space}, feasible(spec, "s"))
+    base = Problem({"s": spec.domain}, feasible(spec, "s"))
     R, U = spec.at(r, "s"), spec.at(u, "s")
     rmax = extremum(base, R, b, sense="max")
     rmin = extremum(base, R, b, sense="min")
@@ -100,7 +100,7 @@ def goodhart_curve(spec: Spec, points: int = 20, *, budget: Budget | None = None
             **common,
         )
     witness = {"reward_optimal": rmax.states["s"], "utility_optimal": top.states["s"]}
-    scope = spec.space.variables
+    scope = spec.domain.variables
     ro, uo = witness["reward_optimal"], witness["utility_optimal"]
     if not (
         value_of(r, scope, ro) > value_of(r, scope, uo)

@@ -49,7 +49,7 @@ def hacking(
     clock, b = Clock(), budget_or_default(budget)
     r, u = spec.objective, spec.utility
     assert r is not None
-    space = {"s": spec.space}
+    space = {"s": spec.domain}
     top = extremum(Problem(space, feasible(spec, "s")), spec.at(r, "s"), b, sense="max")
     if not top.known or top.value is None:
         return unknown(spec, "hacking", f"reward optimum: {top.reason}", clock, options)

@@ -35,7 +35,7 @@ def inversion(
     r, u = spec.objective, spec.utility
     assert r is not None and u is not None
     problem = Problem(
-        {"s1": spec.space, "s2": spec.space},
+        {"s1": spec.domain, "s2": spec.domain},
         feasible(spec, "s1")
         + feasible(spec, "s2")
         + (

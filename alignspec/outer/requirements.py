@@ -33,7 +33,7 @@ def requirements(spec: Spec, *, budget: Budget | None = None, samples: int = SAM
     clock, b = Clock(), budget_or_default(budget)
     r = spec.objective
     assert r is not None
-    space = {"s": spec.space}
+    space = {"s": spec.domain}
     best = extremum(Problem(space, compliant(spec, "s")), spec.at(r, "s"), b, sense="max")
     if best.status == "unknown":
         return unknown(spec, "requirements", f"compliant reward optimum: {best.reason}", clock, {})

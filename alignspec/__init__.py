@@ -4,7 +4,8 @@ Outer alignment: is the reward we wrote the goal we meant?  Every verdict is PRO
 sound argument), VIOLATED (a witness replayed exactly) or UNKNOWN (with the reason).
 """
 
-from alignspec import outer, strategies
+from alignspec import inner, outer, policy, strategies
+from alignspec.actions import Actions
 from alignspec.check import check
 from alignspec.errors import (
     BoundsError,
@@ -19,6 +20,16 @@ from alignspec.errors import (
     UnsatisfiableAssumptionsError,
     UnsupportedExpressionError,
 )
+from alignspec.policy import (
+    CallablePolicy,
+    ExprPolicy,
+    Leaf,
+    LinearPolicy,
+    Policy,
+    Split,
+    TablePolicy,
+    TreePolicy,
+)
 from alignspec.results import Finding, GoodhartCurve, GoodhartPoint, Report, Verdict
 from alignspec.solver import Budget
 from alignspec.space import Bool, Choice, Int, Real, Space
@@ -28,18 +39,24 @@ from alignspec.symbolic.labels import eq, indicator, ne
 __version__ = "0.1.0"
 
 __all__ = [
+    "Actions",
     "Bool",
     "BoundsError",
     "Budget",
+    "CallablePolicy",
     "Choice",
+    "ExprPolicy",
     "Finding",
     "GoodhartCurve",
     "GoodhartPoint",
     "Int",
     "Intent",
+    "Leaf",
+    "LinearPolicy",
     "NotBooleanError",
     "NotNumericError",
     "OptionError",
+    "Policy",
     "Real",
     "Report",
     "Reward",
@@ -48,6 +65,9 @@ __all__ = [
     "Spec",
     "SpecError",
     "SpecFileError",
+    "Split",
+    "TablePolicy",
+    "TreePolicy",
     "UnknownLabelError",
     "UnknownSymbolError",
     "UnsatisfiableAssumptionsError",
@@ -57,7 +77,9 @@ __all__ = [
     "check",
     "eq",
     "indicator",
+    "inner",
     "ne",
     "outer",
+    "policy",
     "strategies",
 ]

@@ -81,6 +81,7 @@ class Finding:
     stats: Mapping[str, float] = attrs.field(factory=dict)
     options: Mapping[str, Any] = attrs.field(factory=dict)
     curve: GoodhartCurve | None = None
+    parts: tuple[Finding, ...] = ()
     query: Any = attrs.field(default=None, eq=False, repr=False)
 
     @property
@@ -93,7 +94,7 @@ class Finding:
         return smt2(self.query)
 
     def to_dict(self) -> dict[str, Any]:
-        out = {
+        out: dict[str, Any] = {
             "check": self.check,
             "verdict": self.verdict.value,
             "method": self.method,
@@ -108,6 +109,8 @@ class Finding:
         }
         if self.curve is not None:
             out["curve"] = self.curve.to_dict()
+        if self.parts:
+            out["parts"] = [p.to_dict() for p in self.parts]
         result: dict[str, Any] = plain(out)
         return result
 

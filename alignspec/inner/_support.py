@@ -1,0 +1,307 @@
+"""What the inner checks share: regions, policy constraints, replay on the original policy,
+and the sampling search that is all a black-box policy allows."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import sympy
+from hypothesis import HealthCheck, Phase, find, settings
+from hypothesis.errors import NoSuchExample, Unsatisfiable
+from sympy.core.parameters import evaluate
+
+from alignspec.actions import Actions, action_space
+from alignspec.engine import Search, search
+from alignspec.errors import SpecError
+from alignspec.outer._support import Clock, show
+from alignspec.policy.base import Policy
+from alignspec.replay import replays
+from alignspec.results import Finding, Verdict
+from alignspec.solver import Budget, Problem
+from alignspec.space import Bool, State
+from alignspec.spec import Intent, Labelled, Reward, Spec
+from alignspec.strategies import states
+from alignspec.symbolic.evaluate import holds, value_of
+from alignspec.symbolic.rename import at, canonical
+from alignspec.symbolic.shape import condition_degree, number_degree
+
+Candidates = Callable[[State], Iterable[dict[str, State]]]
+
+
+def policy_name(policy: Policy) -> str:
+    return getattr(policy, "name", None) or type(policy).__name__
+
+
+def region(policy: Policy, cond: object, what: str = "region") -> sympy.Basic | None:
+    """A region of states: a condition over the policy's state variables (None: everywhere)."""
+    if cond is None:
+        return None
+    c = canonical(cond, policy.space)
+    try:
+        condition_degree(c, policy.space.variables)
+    except SpecError as err:
+        raise type(err)(f"{what}: {err}") from None
+    return c
+
+
+def objective(policy: Policy, obj: object, what: str = "objective") -> sympy.Basic:
+    """An objective over states and actions: an expression, a Reward, or an Intent's utility."""
+    if isinstance(obj, Reward):
+        obj = obj.expr
+    elif isinstance(obj, Intent):
+        if obj.utility is None:
+            raise SpecError(f"{what}: the Intent has no utility to optimise")
+        obj = obj.utility
+    e = canonical(obj, policy.domain)
+    try:
+        number_degree(e, policy.domain.variables)
+    except SpecError as err:
+        raise type(err)(f"{what}: {err}") from None
+    return e
+
+
+def conditions(policy: Policy, conds: Iterable[object], what: str) -> tuple[sympy.Basic, ...]:
+    out = []
+    for i, cond in enumerate(conds):
+        c = canonical(cond, policy.domain)
+        try:
+            condition_degree(c, policy.domain.variables)
+        except SpecError as err:
+            raise type(err)(f"{what}[{i}]: {err}") from None
+        out.append(c)
+    return tuple(out)
+
+
+def compatible(policy: Policy, spec: Spec) -> None:
+    """The spec must speak about the policy's states and actions."""
+    if not isinstance(policy, Policy):
+        raise SpecError(f"expected an alignspec policy, got {type(policy).__name__}")
+    if dict(spec.space.variables) != dict(policy.space.variables):
+        raise SpecError(
+            f"spec {spec.label!r} and policy {policy_name(policy)} have different "
+            f"state spaces: {dict(spec.space.variables)} vs "
+            f"{dict(policy.space.variables)}"
+        )
+    if spec.actions is not None and spec.domain.variables != policy.domain.variables:
+        raise SpecError(
+            f"spec {spec.label!r} and policy {policy_name(policy)} have different "
+            f"actions: {spec.actions!r} vs {policy.actions!r}"
+        )
+
+
+def spec_at(policy: Policy, labelled: Labelled, role: str) -> Labelled:
+    return tuple((f"{role}: {label}", at(e, policy.domain, role)) for label, e in labelled)
+
+
+def where(policy: Policy, cond: sympy.Basic | None, role: str, label: str) -> Labelled:
+    return () if cond is None else ((f"{role}: {label}", at(cond, policy.domain, role)),)
+
+
+def same_state(policy: Policy, a: str, b: str, *, but: Sequence[str] = ()) -> Labelled:
+    symbols = policy.domain.symbols
+    out = []
+    with evaluate(False):
+        for name, var in policy.space.variables.items():
+            if name in but:
+                continue
+            x, y = at(symbols[name], policy.domain, a), at(symbols[name], policy.domain, b)
+            same = sympy.Equivalent(x, y) if isinstance(var, Bool) else sympy.Eq(x, y)
+            out.append((f"same {name} in {a} and {b}", same))
+    return tuple(out)
+
+
+def output_guard(
+    policy: Policy, cond: sympy.Basic | None, budget: Budget, samples: int
+) -> tuple[Search, Problem] | None:
+    """For formula policies with action variables: a state where the output leaves the
+    action bounds (the encoding would otherwise silently skip such states)."""
+    outputs: Mapping[str, sympy.Basic] | None = getattr(policy, "outputs", None)
+    if policy.finite or not outputs:
+        return None
+    bounds = action_space(policy.actions).variables
+    escapes = []
+    with evaluate(False):
+        for name, expr in outputs.items():
+            var = bounds[name]
+            lo, hi = (sympy.Rational(str(var.lo)), sympy.Rational(str(var.hi)))  # type: ignore[union-attr]
+            escapes.append(sympy.Or(expr < lo, expr > hi))
+        constraints = (
+            ("output outside the action bounds", at(sympy.Or(*escapes), policy.space, "s")),
+        ) + (() if cond is None else (("region", at(cond, policy.space, "s")),))
+    problem = Problem({"s": policy.space}, constraints)
+    return search(problem, budget, samples), problem
+
+
+def guarded(
+    check: str,
+    subject: str,
+    policy: Policy,
+    cond: sympy.Basic | None,
+    budget: Budget,
+    samples: int,
+    clock: Clock,
+) -> Finding | None:
+    """The finding when the policy's output may leave the action bounds, else None."""
+    guard = output_guard(policy, cond, budget, samples)
+    if guard is None or guard[0].status == "none":
+        return None
+    return finish(
+        check,
+        subject,
+        guard[0],
+        guard[1],
+        clock,
+        {},
+        violated="the policy's output leaves the action bounds at this state:",
+        proved="",
+        values=lambda w: {},
+    )
+
+
+def policy_search(
+    policy: Policy,
+    problem: Problem,
+    policy_roles: Sequence[str],
+    candidates: Candidates | None,
+    budget: Budget,
+    samples: int,
+) -> Search:
+    """Decide ``problem`` with the policy fixing the action in ``policy_roles``.
+
+    Symbolic policies: the policy's rule joins the query; a model counts only once the
+    original policy, evaluated exactly at each state, takes the model's action.
+    Black boxes: sample states, build the candidate assignments, keep one that replays.
+    """
+    rule = policy.rule()
+    if rule is None:
+        return _sample(policy, problem, candidates, samples)
+    with evaluate(False):
+        linked = problem.with_(
+            *[(f"{role}: policy", at(rule, policy.domain, role)) for role in policy_roles]
+        )
+    result = search(linked, budget, samples)
+    if result.states is not None:
+        for role in policy_roles:
+            state = result.states[role]
+            if policy.with_action(state) != state:
+                return Search(
+                    "unknown",
+                    reason=f"replay failed: the policy's own evaluation at "
+                    f"{show(policy.state_of(state))} disagrees with its encoding",
+                )
+    return result
+
+
+def _sample(
+    policy: Policy, problem: Problem, candidates: Candidates | None, samples: int
+) -> Search:
+    if candidates is None:
+        return Search(
+            "unknown",
+            method="sampling",
+            reason="a black-box policy with action variables cannot be searched here; "
+            "extract a tree (alignspec.extract) or give a symbolic policy",
+        )
+    config = settings(
+        max_examples=max(samples, 1),
+        database=None,
+        derandomize=True,
+        deadline=None,
+        phases=[Phase.generate, Phase.shrink],
+        suppress_health_check=list(HealthCheck),
+    )
+    hit: dict[str, State] = {}
+
+    def violates(state: State) -> bool:
+        for assignment in candidates(state):
+            if replays(problem, assignment):
+                hit.clear()
+                hit.update(assignment)
+                return True
+        return False
+
+    try:
+        base = find(states(policy.space), violates, settings=config, random=random.Random(0))
+    except (NoSuchExample, Unsatisfiable):
+        return Search(
+            "unknown",
+            method="sampling",
+            reason=f"black-box policy: sampling found no violation in {samples} states "
+            "(sampling never proves)",
+        )
+    violates(base)  # the shrunk example's assignment
+    return Search("found", dict(hit), method="sampling")
+
+
+def describe(
+    policy: Policy,
+    witness: Mapping[str, State],
+    objective_expr: sympy.Basic | None,
+    spec: Spec | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Exact values at each witness state: the objective and the requirement status."""
+    out: dict[str, dict[str, Any]] = {}
+    scope = policy.domain.variables
+    for role, state in witness.items():
+        values: dict[str, Any] = {}
+        if objective_expr is not None:
+            values["objective"] = value_of(objective_expr, scope, state)
+        if spec is not None and spec.requirements:
+            broken = [lbl for lbl, e in spec.requirements if not holds(e, scope, state)]
+            values["requirements"] = "met" if not broken else "broken: " + "; ".join(broken)
+        out[role] = values
+    return out
+
+
+def finish(
+    check: str,
+    subject: str,
+    result: Search,
+    problem: Problem,
+    clock: Clock,
+    options: dict[str, Any],
+    *,
+    violated: str,
+    proved: str,
+    values: Callable[[Mapping[str, State]], Mapping[str, Mapping[str, Any]]],
+    figures: Mapping[str, Any] | None = None,
+) -> Finding:
+    common: dict[str, Any] = dict(
+        spec=subject,
+        elapsed=clock.elapsed,
+        stats=result.stats,
+        options=options,
+        figures=dict(figures or {}),
+        query=problem,
+    )
+    if result.status == "none":
+        return Finding(check, Verdict.PROVED, proved, method="smt", **common)
+    if result.status == "unknown" or result.states is None:
+        reason = result.reason or "unknown"
+        return Finding(
+            check,
+            Verdict.UNKNOWN,
+            f"{check} could not be decided: {reason}",
+            reason=reason,
+            method=result.method,
+            **common,
+        )
+    vals = values(result.states)
+    lines = [violated] + [
+        f"  {role}: {show(s)}  [{show(vals.get(role, {}))}]" for role, s in result.states.items()
+    ]
+    return Finding(
+        check,
+        Verdict.VIOLATED,
+        "\n".join(lines),
+        witness=dict(result.states),
+        values=vals,
+        method=result.method,
+        **common,
+    )
+
+
+def action_label(policy: Policy) -> str:
+    return policy.actions.name if isinstance(policy.actions, Actions) else "action"

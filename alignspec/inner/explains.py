@@ -1,0 +1,99 @@
+"""Which candidate objectives does the policy's behaviour actually follow, and where?"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from alignspec.engine import SAMPLES
+from alignspec.errors import OptionError
+from alignspec.inner._support import policy_name
+from alignspec.inner.optimality import optimality
+from alignspec.outer._support import Clock
+from alignspec.policy.base import Policy
+from alignspec.results import Finding, Verdict, worst
+from alignspec.solver import Budget
+
+
+def explains(
+    policy: Policy,
+    objectives: Mapping[str, object],
+    regions: Mapping[str, object] | None = None,
+    *,
+    intended: str | None = None,
+    epsilon: object = 0,
+    assume: Sequence[object] = (),
+    budget: Budget | None = None,
+    samples: int = SAMPLES,
+) -> Finding:
+    """For each candidate objective and region: is the policy optimal for it there?
+
+    ``values[region][objective]`` holds "proved" / "violated" / "unknown";
+    ``figures`` is empty.  Proxy internalization shows up as a proxy that explains every
+    region while the ``intended`` objective explains only some.  With ``intended``, the
+    verdict is VIOLATED when it fails to explain a region (witness from there), PROVED when
+    it explains all; without it, the verdict says whether the whole table was decided.
+    """
+    if not objectives:
+        raise OptionError("explains needs at least one candidate objective")
+    if intended is not None and intended not in objectives:
+        raise OptionError(f"intended={intended!r} is not one of the objectives {list(objectives)}")
+    clock = Clock()
+    named = dict(regions) if regions is not None else {"everywhere": None}
+    parts: list[Finding] = []
+    table: dict[str, dict[str, str]] = {}
+    for rname, cond in named.items():
+        table[rname] = {}
+        for oname, obj in objectives.items():
+            f = optimality(
+                policy,
+                obj,
+                cond,
+                epsilon,
+                assume=assume,
+                budget=budget,
+                samples=samples,
+                name=f"optimality[{oname}@{rname}]",
+            )
+            parts.append(f)
+            table[rname][oname] = f.verdict.value
+    consistent = {r: [o for o, v in row.items() if v == "proved"] for r, row in table.items()}
+    lines = [
+        f"{r}: explained by {', '.join(c) if c else 'none of the candidates'}"
+        for r, c in consistent.items()
+    ]
+    everywhere = [o for o in objectives if all(o in c for c in consistent.values())]
+    if intended is not None:
+        mine = [p for p in parts if p.check.startswith(f"optimality[{intended}@")]
+        failing = next((p for p in mine if p.verdict is Verdict.VIOLATED), None)
+        verdict = worst(p.verdict for p in mine)
+        proxies = [o for o in everywhere if o != intended]
+        if failing is not None and proxies:
+            lines.append(
+                f"proxy internalization: {', '.join(proxies)} explain(s) every region, "
+                f"the intended {intended!r} does not"
+            )
+    else:
+        failing = None
+        verdict = (
+            Verdict.UNKNOWN
+            if any(p.verdict is Verdict.UNKNOWN for p in parts)
+            else (Verdict.PROVED)
+        )
+    reason = (
+        None
+        if verdict is not Verdict.UNKNOWN
+        else "; ".join(f"{p.check}: {p.reason}" for p in parts if p.verdict is Verdict.UNKNOWN)
+    )
+    return Finding(
+        "explains",
+        verdict,
+        "\n".join(lines),
+        spec=policy_name(policy),
+        witness=failing.witness if failing else None,
+        values=table,
+        reason=reason,
+        method="smt",
+        elapsed=clock.elapsed,
+        options={"intended": intended, "regions": {r: str(c) for r, c in named.items()}},
+        parts=tuple(parts),
+    )

@@ -1,0 +1,91 @@
+"""Does the policy pick a best action for an objective at every state of a region?"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from alignspec.actions import Actions
+from alignspec.engine import SAMPLES
+from alignspec.inner._support import (
+    conditions,
+    describe,
+    finish,
+    guarded,
+    objective,
+    policy_name,
+    policy_search,
+    region,
+    same_state,
+    where,
+)
+from alignspec.outer._support import Clock, budget_or_default, nonnegative, unevaluated
+from alignspec.policy.base import Policy
+from alignspec.results import Finding
+from alignspec.solver import Budget, Problem
+from alignspec.space import State
+from alignspec.symbolic.rename import at
+
+
+@unevaluated
+def optimality(
+    policy: Policy,
+    objective_: object,
+    region_: object = None,
+    epsilon: object = 0,
+    *,
+    assume: Sequence[object] = (),
+    budget: Budget | None = None,
+    samples: int = SAMPLES,
+    name: str = "optimality",
+) -> Finding:
+    """At every state of ``region_`` (satisfying ``assume``), is the policy's action within
+    ``epsilon`` of the best action for ``objective_`` (an expression over states and actions,
+    a Reward, or an Intent's utility)?
+
+    VIOLATED: a state, the policy's action there, and a strictly better action
+    (``witness["s"]`` and ``witness["better"]``, same state).
+    """
+    eps = nonnegative(epsilon, "epsilon")
+    clock, b = Clock(), budget_or_default(budget)
+    q = objective(policy, objective_)
+    cond = region(policy, region_)
+    assumptions = conditions(policy, assume, "assume")
+    subject = policy_name(policy)
+    escape = guarded(name, subject, policy, cond, b, samples, clock)
+    if escape is not None:
+        return escape
+    dom = policy.domain
+    problem = Problem(
+        {"s": dom, "better": dom},
+        where(policy, cond, "s", "region")
+        + tuple(
+            (f"{r}: assume[{i}]", at(a, dom, r))
+            for r in ("s", "better")
+            for i, a in enumerate(assumptions)
+        )
+        + same_state(policy, "s", "better")
+        + (("a better action exists", at(q, dom, "better") > at(q, dom, "s") + eps),),
+    )
+
+    def candidates(state: State) -> Iterable[dict[str, State]]:
+        assert isinstance(policy.actions, Actions)
+        chosen = policy.with_action(state)
+        for label in policy.actions.labels:
+            yield {"s": chosen, "better": {**chosen, policy.actions.name: label}}
+
+    result = policy_search(
+        policy, problem, ["s"], candidates if policy.finite else None, b, samples
+    )
+    return finish(
+        name,
+        subject,
+        result,
+        problem,
+        clock,
+        {"epsilon": eps, "objective": str(q), "region": None if cond is None else str(cond)},
+        violated=f"the policy's action is not {'optimal' if not eps else f'{eps}-optimal'} for "
+        f"{q}:",
+        proved=f"the policy's action is {'optimal' if not eps else f'{eps}-optimal'} for {q} at "
+        "every state of the region",
+        values=lambda w: describe(policy, w, q),
+    )

@@ -1,0 +1,103 @@
+"""Goal misgeneralization: optimal on the training region, not after the shift."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alignspec.engine import SAMPLES
+from alignspec.inner._support import compatible, policy_name
+from alignspec.inner.optimality import optimality
+from alignspec.outer._support import Clock
+from alignspec.policy.base import Policy
+from alignspec.results import Finding, Verdict, worst
+from alignspec.solver import Budget
+from alignspec.spec import Spec
+
+
+def shift(
+    policy: Policy,
+    spec: Spec,
+    *,
+    train: object,
+    deploy: object,
+    epsilon: object = 0,
+    budget: Budget | None = None,
+    samples: int = SAMPLES,
+) -> Finding:
+    """Run :func:`optimality` against the reward (and the intended utility, if any) on the
+    training and the deployment regions.
+
+    Goal misgeneralization is reported when the policy is optimal on ``train`` (proved, or
+    for black boxes only empirically, and then labelled so) and a replayed witness shows it
+    is not on ``deploy``.  The finding's verdict is the worst of its ``parts``; its witness is
+    the first deployment witness.
+    """
+    compatible(policy, spec)
+    clock = Clock()
+    objectives: dict[str, Any] = {}
+    if spec.objective is not None:
+        objectives["reward"] = spec.objective
+    if spec.utility is not None:
+        objectives["intent"] = spec.utility
+    if not objectives:
+        from alignspec.errors import SpecError
+
+        raise SpecError(f"shift needs a reward or an intended utility; {spec.label!r} has neither")
+    assume = [e for _, e in spec.assumptions]
+    parts: list[Finding] = []
+    lines = []
+    witness_from: Finding | None = None
+    for label, obj in objectives.items():
+        on_train = optimality(
+            policy,
+            obj,
+            train,
+            epsilon,
+            assume=assume,
+            budget=budget,
+            samples=samples,
+            name=f"optimality[{label}@train]",
+        )
+        on_deploy = optimality(
+            policy,
+            obj,
+            deploy,
+            epsilon,
+            assume=assume,
+            budget=budget,
+            samples=samples,
+            name=f"optimality[{label}@deploy]",
+        )
+        parts += [on_train, on_deploy]
+        train_ok = on_train.verdict is Verdict.PROVED
+        empirical = on_train.verdict is Verdict.UNKNOWN and on_train.method == "sampling"
+        if on_deploy.verdict is Verdict.VIOLATED and (train_ok or empirical):
+            how = "proved" if train_ok else "empirically (sampling, not a proof)"
+            lines.append(
+                f"goal misgeneralization for the {label}: optimal on train ({how}), not on deploy"
+            )
+            witness_from = witness_from or on_deploy
+        elif on_train.verdict is Verdict.VIOLATED:
+            lines.append(f"not optimal for the {label} even on train")
+            witness_from = witness_from or on_train
+        else:
+            lines.append(f"{label}: train {on_train.verdict}, deploy {on_deploy.verdict}")
+    verdict = worst(p.verdict for p in parts)
+    reason = (
+        None
+        if verdict is not Verdict.UNKNOWN
+        else "; ".join(f"{p.check}: {p.reason}" for p in parts if p.verdict is Verdict.UNKNOWN)
+    )
+    return Finding(
+        "shift",
+        verdict,
+        "\n".join(lines),
+        spec=f"{policy_name(policy)} vs {spec.label}",
+        witness=witness_from.witness if witness_from else None,
+        values=witness_from.values if witness_from else {},
+        reason=reason,
+        method=witness_from.method if witness_from else "smt",
+        elapsed=clock.elapsed,
+        options={"train": str(train), "deploy": str(deploy), "epsilon": epsilon},
+        parts=tuple(parts),
+    )

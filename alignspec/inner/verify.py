@@ -1,0 +1,76 @@
+"""Does the policy's behaviour stay within the requirements?"""
+
+from __future__ import annotations
+
+import sympy
+
+from alignspec.engine import SAMPLES
+from alignspec.errors import SpecError
+from alignspec.inner._support import (
+    compatible,
+    describe,
+    finish,
+    guarded,
+    policy_name,
+    policy_search,
+    region,
+    spec_at,
+    where,
+)
+from alignspec.outer._support import Clock, budget_or_default, unevaluated
+from alignspec.policy.base import Policy
+from alignspec.results import Finding
+from alignspec.solver import Budget, Problem
+from alignspec.spec import Spec
+from alignspec.symbolic.rename import at
+
+
+@unevaluated
+def verify(
+    policy: Policy,
+    spec: Spec,
+    region_: object = None,
+    *,
+    budget: Budget | None = None,
+    samples: int = SAMPLES,
+) -> Finding:
+    """For every state in ``region_`` that satisfies the spec's assumptions, do the state and
+    the policy's action there meet every requirement?
+
+    VIOLATED: a state where the policy's own (exactly evaluated) action breaks one.
+    PROVED: never (symbolic policies only; black boxes are sampled and at best UNKNOWN).
+    """
+    compatible(policy, spec)
+    if not spec.requirements:
+        raise SpecError(
+            f"verify needs requirements (Intent(require=[...])); spec {spec.label!r} has none"
+        )
+    clock, b = Clock(), budget_or_default(budget)
+    cond = region(policy, region_)
+    subject = f"{policy_name(policy)} vs {spec.label}"
+    escape = guarded("verify", subject, policy, cond, b, samples, clock)
+    if escape is not None:
+        return escape
+    required = sympy.And(*[e for _, e in spec.requirements])
+    problem = Problem(
+        {"s": policy.domain},
+        where(policy, cond, "s", "region")
+        + spec_at(policy, spec.assumptions, "s")
+        + (("breaks a requirement", sympy.Not(at(required, policy.domain, "s"))),),
+    )
+
+    def candidates(state):  # type: ignore[no-untyped-def]
+        return [{"s": policy.with_action(state)}]
+
+    result = policy_search(policy, problem, ["s"], candidates, b, samples)
+    return finish(
+        "verify",
+        subject,
+        result,
+        problem,
+        clock,
+        {"region": None if cond is None else str(cond)},
+        violated="at this state the policy's action breaks a requirement:",
+        proved="the policy meets every requirement at every state of the region",
+        values=lambda w: describe(policy, w, None, spec),
+    )

@@ -1,0 +1,17 @@
+"""Learned policies as symbolic objects: exact evaluation, numpy batches, solver encodings."""
+
+from alignspec.policy.base import Policy
+from alignspec.policy.blackbox import CallablePolicy
+from alignspec.policy.symbolic import ExprPolicy, LinearPolicy, TablePolicy
+from alignspec.policy.tree import Leaf, Split, TreePolicy
+
+__all__ = [
+    "CallablePolicy",
+    "ExprPolicy",
+    "Leaf",
+    "LinearPolicy",
+    "Policy",
+    "Split",
+    "TablePolicy",
+    "TreePolicy",
+]

@@ -1,0 +1,134 @@
+"""What every policy offers: exact action on one state, a numpy batch, a symbolic rule."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from fractions import Fraction
+
+import numpy as np
+import sympy
+from sympy.core.parameters import evaluate
+
+from alignspec.actions import Actions, ActionSpace, action_space, merge
+from alignspec.errors import SpaceError, SpecError
+from alignspec.space import Bool, Choice, Int, Space, State, Value
+from alignspec.symbolic.labels import eq
+
+#: An action: a label for finite Actions, a dict of action variables for a Space.
+Action = str | State
+
+
+class Policy(ABC):
+    """A map from states of ``space`` to actions of ``actions``.
+
+    ``act`` is the exact semantics (Fractions, labels) that replays every witness;
+    ``rule`` is the same map as a sympy condition over state and action variables, which
+    the solver encodes exactly (None for black boxes, which can only be sampled).
+    """
+
+    def __init__(self, space: Space, actions: ActionSpace) -> None:
+        if not isinstance(space, Space):
+            raise SpaceError(f"a policy needs an alignspec.Space of states, got {space!r}")
+        self.space = space
+        self.actions = actions
+        self.domain = merge(space, actions)  # validates that names do not clash
+
+    @property
+    def finite(self) -> bool:
+        return isinstance(self.actions, Actions)
+
+    @property
+    def action_names(self) -> tuple[str, ...]:
+        return action_space(self.actions).names
+
+    @abstractmethod
+    def act(self, state: Mapping[str, object]) -> Action:
+        """The exact action at one state."""
+
+    def rule(self) -> sympy.Basic | None:
+        """The policy as a condition over state and action variables (None: black box)."""
+        return None
+
+    def act_batch(self, states: np.ndarray) -> np.ndarray:
+        """Actions for a batch (rows in ``space.names`` order; Bool 0/1, Choice label index).
+
+        Finite actions come back as label indices, continuous ones as a float array with a
+        column per action variable.
+        """
+        rows = [self.act(self.decode_row(row)) for row in np.asarray(states)]
+        if self.finite:
+            assert isinstance(self.actions, Actions)
+            return np.array([self.actions.index(str(a)) for a in rows], dtype=np.int64)
+        return np.array([[float(a[n]) for n in self.action_names] for a in rows])  # type: ignore[index]
+
+    def decode_row(self, row: Sequence[float]) -> State:
+        """A numpy row as an exact state (floats become the rationals they hold)."""
+        state: State = {}
+        for (name, var), x in zip(self.space.variables.items(), row, strict=True):
+            if isinstance(var, Bool):
+                state[name] = bool(x)
+            elif isinstance(var, Choice):
+                state[name] = var.labels[int(x)]
+            elif isinstance(var, Int):
+                state[name] = int(x)
+            else:
+                state[name] = Fraction(float(x))
+        return state
+
+    def state_of(self, state: Mapping[str, object]) -> State:
+        """The state variables of a (state or state-action) dict, validated."""
+        return self.space.check_state({n: state[n] for n in self.space.names if n in state})
+
+    def with_action(self, state: Mapping[str, object]) -> State:
+        """The state-action dict: ``state`` plus the policy's exact action."""
+        s = self.state_of(state)
+        action = self.act(s)
+        if isinstance(action, dict):
+            return {**s, **action}
+        assert isinstance(self.actions, Actions)
+        return {**s, self.actions.name: action}
+
+
+def decision_list(
+    actions: ActionSpace, branches: Sequence[tuple[sympy.Basic, object]], default: object
+) -> sympy.Basic:
+    """First matching branch wins: ITE(c1, a = o1, ITE(c2, a = o2, ... a = default)).
+
+    An outcome is a label (finite actions), a mapping action variable -> expression
+    (continuous actions), or ``sympy.false`` (no action: the state is outside the policy).
+    """
+    with evaluate(False):
+        out = outcome(actions, default)
+        for cond, result in reversed(list(branches)):
+            out = sympy.ITE(cond, outcome(actions, result), out)
+    return out
+
+
+def outcome(actions: ActionSpace, result: object) -> sympy.Basic:
+    if result is sympy.false or result is False:
+        return sympy.false
+    if isinstance(actions, Actions):
+        if not isinstance(result, str):
+            raise SpecError(f"policy outcome {result!r} is not an action label of {actions.labels}")
+        actions.index(result)
+        return eq(actions.symbol, result)
+    if not isinstance(result, Mapping):
+        raise SpecError(f"policy outcome {result!r} must map action variables to values")
+    symbols = actions.symbols
+    missing = [n for n in actions.names if n not in result]
+    if missing:
+        raise SpecError(f"policy outcome {dict(result)!r} lacks action variable(s) {missing}")
+    with evaluate(False):
+        return sympy.And(*[sympy.Eq(symbols[n], sympy.sympify(result[n])) for n in actions.names])
+
+
+def exact(value: object) -> Value:
+    """A number as the exact rational it denotes (numpy floats included)."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, Fraction):
+        return value
+    return Fraction(float(value))  # type: ignore[arg-type]

@@ -20,6 +20,7 @@ from alignspec.errors import (
     UnsatisfiableAssumptionsError,
     UnsupportedExpressionError,
 )
+from alignspec.learned import Learned
 from alignspec.policy import (
     CallablePolicy,
     ExprPolicy,
@@ -52,6 +53,7 @@ __all__ = [
     "Int",
     "Intent",
     "Leaf",
+    "Learned",
     "LinearPolicy",
     "NotBooleanError",
     "NotNumericError",

@@ -6,12 +6,17 @@ from collections.abc import Callable, Sequence
 
 from alignspec.engine import SAMPLES
 from alignspec.errors import OptionError, SpecError
+from alignspec.inner import optimality, oversight, shift, verify
+from alignspec.learned import Learned
 from alignspec.outer import goodhart_curve, hacking, inversion, requirements
+from alignspec.policy.base import Policy
 from alignspec.results import Finding, Report
 from alignspec.solver import Budget
 from alignspec.spec import Spec
 
-CHECKS = ("inversion", "hacking", "requirements", "goodhart_curve")
+OUTER = ("inversion", "hacking", "requirements", "goodhart_curve")
+INNER = ("verify", "optimality", "shift", "oversight")
+CHECKS = OUTER + INNER
 
 
 def applicable(spec: Spec) -> tuple[str, ...]:
@@ -27,12 +32,30 @@ def applicable(spec: Spec) -> tuple[str, ...]:
         "requirements": has_r and has_req,
         "goodhart_curve": has_r and has_u,
     }
-    return tuple(name for name in CHECKS if wanted[name])
+    return tuple(name for name in OUTER if wanted[name])
+
+
+def applicable_inner(
+    spec: Spec, *, train: object = None, deploy: object = None, oversight: str | None = None
+) -> tuple[str, ...]:
+    """The inner checks that a policy with these regions and flag can be put through."""
+    names = []
+    if spec.requirements:
+        names.append("verify")
+    if spec.objective is not None or spec.utility is not None:
+        names.append("shift" if train is not None and deploy is not None else "optimality")
+    if oversight is not None:
+        names.append("oversight")
+    return tuple(names)
 
 
 def check(
-    spec: Spec,
+    spec: Spec | Learned,
     *,
+    policy: Policy | None = None,
+    train: object = None,
+    deploy: object = None,
+    oversight: str | None = None,
     checks: Sequence[str] | None = None,
     budget: Budget | None = None,
     samples: int = SAMPLES,
@@ -40,11 +63,48 @@ def check(
 ) -> Report:
     """Run the applicable checks (or the named ``checks``) and combine them in a Report.
 
-    The Report's verdict is the worst of its findings (VIOLATED > UNKNOWN > PROVED).
+    With ``policy``, the inner checks run too: ``verify`` (requirements, on ``deploy`` or
+    everywhere), ``shift`` (given ``train`` and ``deploy``; otherwise ``optimality`` on
+    ``train`` or everywhere, against the reward or else the intended utility) and, given
+    an ``oversight`` flag, ``oversight`` (strategic compliance when the spec has
+    requirements).  A :class:`Learned` runs its inner checks only.  The Report's verdict is
+    the worst of its findings (VIOLATED > UNKNOWN > PROVED).
     """
+    if isinstance(spec, Learned):
+        learned = spec
+        inner_names = (
+            tuple(checks)
+            if checks is not None
+            else applicable_inner(
+                learned.spec,
+                train=learned.train,
+                deploy=learned.deploy,
+                oversight=learned.oversight,
+            )
+        )
+        found = _inner(
+            learned.spec,
+            learned.policy,
+            inner_names,
+            learned.train,
+            learned.deploy,
+            learned.oversight,
+            budget,
+            samples,
+        )
+        return Report(learned.label, found, learned.expect, learned.source)
     if not isinstance(spec, Spec):
         raise SpecError(f"check() takes an alignspec.Spec, got {type(spec).__name__}")
-    names = tuple(checks) if checks is not None else applicable(spec)
+    names = (
+        tuple(checks)
+        if checks is not None
+        else applicable(spec)
+        + (
+            applicable_inner(spec, train=train, deploy=deploy, oversight=oversight)
+            if policy is not None
+            else ()
+        )
+    )
     unknown_names = [n for n in names if n not in CHECKS]
     if unknown_names:
         raise OptionError(f"unknown check(s) {unknown_names}; choose from {list(CHECKS)}")
@@ -54,5 +114,49 @@ def check(
         "requirements": lambda: requirements(spec, budget=budget, samples=samples),
         "goodhart_curve": lambda: goodhart_curve(spec, points, budget=budget),
     }
-    findings = tuple(runners[name]() for name in names)
+    findings = tuple(runners[name]() for name in names if name in OUTER)
+    wanted_inner = [n for n in names if n in INNER]
+    if wanted_inner:
+        if policy is None:
+            raise OptionError(f"check(s) {wanted_inner} need a policy: check(spec, policy=...)")
+        findings += _inner(spec, policy, wanted_inner, train, deploy, oversight, budget, samples)
     return Report(spec.label, findings, spec.expect, spec.source)
+
+
+def _inner(
+    spec: Spec,
+    policy: Policy,
+    names: Sequence[str],
+    train: object,
+    deploy: object,
+    oversight_flag: str | None,
+    budget: Budget | None,
+    samples: int,
+) -> tuple[Finding, ...]:
+    target = spec.objective if spec.objective is not None else spec.utility
+    assume = [e for _, e in spec.assumptions]
+    runners: dict[str, Callable[[], Finding]] = {
+        "verify": lambda: verify(policy, spec, deploy, budget=budget, samples=samples),
+        "optimality": lambda: optimality(
+            policy, target, train, assume=assume, budget=budget, samples=samples
+        ),
+        "shift": lambda: shift(
+            policy, spec, train=train, deploy=deploy, budget=budget, samples=samples
+        ),
+        "oversight": lambda: oversight(
+            policy,
+            oversight_flag,
+            deploy,
+            spec if spec.requirements else None,
+            budget=budget,
+            samples=samples,
+        ),
+    }
+    for name in names:
+        if name not in CHECKS:
+            raise OptionError(f"unknown check {name!r}; choose from {list(CHECKS)}")
+        if name not in INNER:
+            raise OptionError(f"{name!r} is not an inner check; choose from {list(INNER)}")
+        if name == "oversight" and oversight_flag is None:
+            raise OptionError("the oversight check needs oversight='<Bool state variable>'")
+    return tuple(runners[name]() for name in names)

@@ -7,19 +7,20 @@ spec or usage error (the message is printed, no traceback).
 from __future__ import annotations
 
 import argparse
+import pickle
 import sys
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 
-from alignspec.check import CHECKS, check
+from alignspec.check import CHECKS, applicable, applicable_inner, check
 from alignspec.engine import SAMPLES
 from alignspec.errors import SpecError
-from alignspec.loader import load
+from alignspec.learned import Learned
+from alignspec.loader import Target, load
 from alignspec.report import json as json_report
 from alignspec.report import text
 from alignspec.results import Report
 from alignspec.solver import DEFAULT_RLIMIT, Budget
-from alignspec.spec import Spec
 
 
 class _Task:
@@ -30,21 +31,40 @@ class _Task:
     ) -> None:
         self.budget, self.samples, self.points, self.checks = budget, samples, points, checks
 
-    def __call__(self, spec: Spec) -> Report:
+    def __call__(self, target: Target) -> Report:
         checks = None
         if self.checks is not None:
-            from alignspec.check import applicable
-
-            checks = [c for c in applicable(spec) if c in self.checks]
+            checks = [c for c in _default_checks(target) if c in self.checks]
         return check(
-            spec, checks=checks, budget=self.budget, samples=self.samples, points=self.points
+            target, checks=checks, budget=self.budget, samples=self.samples, points=self.points
         )
 
 
-def run(specs: Sequence[Spec], task: _Task, executor: Executor | None = None) -> list[Report]:
+def _default_checks(target: Target) -> tuple[str, ...]:
+    if isinstance(target, Learned):
+        return applicable_inner(
+            target.spec, train=target.train, deploy=target.deploy, oversight=target.oversight
+        )
+    return applicable(target)
+
+
+def run(specs: Sequence[Target], task: _Task, executor: Executor | None = None) -> list[Report]:
     if executor is None:
         return [task(s) for s in specs]
     return list(executor.map(task, specs))
+
+
+def _picklable(specs: Sequence[Target]) -> bool:
+    try:
+        pickle.dumps(list(specs))
+    except Exception as err:  # e.g. a lambda policy cannot travel to a worker process
+        print(
+            f"alignspec: running sequentially: the specs cannot be sent to worker processes "
+            f"({type(err).__name__}: {err})",
+            file=sys.stderr,
+        )
+        return False
+    return True
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -53,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="alignspec", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"alignspec {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    c = sub.add_parser("check", help="run the outer-alignment checks on spec files")
+    c = sub.add_parser("check", help="run the alignment checks on spec files")
     c.add_argument(
         "paths",
         nargs="*",
@@ -108,7 +128,7 @@ def _check(args: argparse.Namespace) -> int:
             raise SpecError(f"--checks: unknown check(s) {bad}; choose from {list(CHECKS)}")
     specs = load(args.paths)
     task = _Task(Budget(args.rlimit, args.timeout), args.samples, args.points, checks)
-    if args.jobs > 1 and len(specs) > 1:
+    if args.jobs > 1 and len(specs) > 1 and _picklable(specs):
         with ProcessPoolExecutor(max_workers=min(args.jobs, len(specs))) as pool:
             reports = run(specs, task, pool)
     else:

@@ -13,6 +13,7 @@ from types import ModuleType
 import attrs
 
 from alignspec.errors import SpecError, SpecFileError
+from alignspec.learned import Learned
 from alignspec.spec import Spec
 
 
@@ -46,15 +47,19 @@ def _line_in(err: BaseException, path: Path) -> str:
     return line
 
 
-def specs_in(module: ModuleType) -> list[Spec]:
-    """Module-level Specs, and Specs inside module-level lists and tuples, in file order."""
-    found: list[Spec] = []
+Target = Spec | Learned
+
+
+def specs_in(module: ModuleType) -> list[Target]:
+    """Module-level Specs and Learned policies, also inside module-level lists and tuples,
+    in file order."""
+    found: list[Target] = []
     for attr, obj in vars(module).items():
         if attr.startswith("_"):
             continue
         items: Iterable[object] = obj if isinstance(obj, (list, tuple)) else [obj]
         for i, item in enumerate(items):
-            if isinstance(item, Spec) and not any(item is s for s in found):
+            if isinstance(item, (Spec, Learned)) and not any(item is s for s in found):
                 if item.name is None:
                     item = attrs.evolve(
                         item, name=attr if item is obj else f"{attr}[{i}]", source=item.source
@@ -63,10 +68,10 @@ def specs_in(module: ModuleType) -> list[Spec]:
     return found
 
 
-def load(paths: Sequence[str]) -> list[Spec]:
+def load(paths: Sequence[str]) -> list[Target]:
     """All Specs from the given files, directories (their ``*.py``, recursively, skipping
     names starting with ``_``) and dotted module names."""
-    specs: list[Spec] = []
+    specs: list[Target] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():

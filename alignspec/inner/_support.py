@@ -117,7 +117,7 @@ def output_guard(
 ) -> tuple[Search, Problem] | None:
     """For formula policies with action variables: a state where the output leaves the
     action bounds (the encoding would otherwise silently skip such states)."""
-    outputs: Mapping[str, sympy.Basic] | None = getattr(policy, "outputs", None)
+    outputs = policy.outputs
     if policy.finite or not outputs:
         return None
     bounds = action_space(policy.actions).variables
@@ -167,8 +167,9 @@ def policy_search(
     candidates: Candidates | None,
     budget: Budget,
     samples: int,
-) -> Search:
-    """Decide ``problem`` with the policy fixing the action in ``policy_roles``.
+) -> tuple[Search, Problem | None]:
+    """Decide ``problem`` with the policy fixing the action in ``policy_roles``; returns the
+    answer and the query that decided it (None for black boxes, which are only sampled).
 
     Symbolic policies: the policy's rule joins the query; a model counts only once the
     original policy, evaluated exactly at each state, takes the model's action.
@@ -176,7 +177,7 @@ def policy_search(
     """
     rule = policy.rule()
     if rule is None:
-        return _sample(policy, problem, candidates, samples)
+        return _sample(policy, problem, candidates, samples), None
     with evaluate(False):
         linked = problem.with_(
             *[(f"{role}: policy", at(rule, policy.domain, role)) for role in policy_roles]
@@ -186,12 +187,13 @@ def policy_search(
         for role in policy_roles:
             state = result.states[role]
             if policy.with_action(state) != state:
-                return Search(
+                failed = Search(
                     "unknown",
                     reason=f"replay failed: the policy's own evaluation at "
                     f"{show(policy.state_of(state))} disagrees with its encoding",
                 )
-    return result
+                return failed, linked
+    return result, linked
 
 
 def _sample(
@@ -259,7 +261,7 @@ def finish(
     check: str,
     subject: str,
     result: Search,
-    problem: Problem,
+    problem: Problem | None,
     clock: Clock,
     options: dict[str, Any],
     *,

@@ -73,14 +73,14 @@ def optimality(
         for label in policy.actions.labels:
             yield {"s": chosen, "better": {**chosen, policy.actions.name: label}}
 
-    result = policy_search(
+    result, query = policy_search(
         policy, problem, ["s"], candidates if policy.finite else None, b, samples
     )
     return finish(
         name,
         subject,
         result,
-        problem,
+        query,
         clock,
         {"epsilon": eps, "objective": str(q), "region": None if cond is None else str(cond)},
         violated=f"the policy's action is not {'optimal' if not eps else f'{eps}-optimal'} for "

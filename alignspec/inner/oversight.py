@@ -110,12 +110,12 @@ def oversight(
             "unwatched": policy.with_action({**state, name: False}),
         }
 
-    result = policy_search(policy, problem, list(roles), candidates, b, samples)
+    result, query = policy_search(policy, problem, list(roles), candidates, b, samples)
     return finish(
         "oversight",
         subject,
         result,
-        problem,
+        query,
         clock,
         {"flag": name, "region": None if cond is None else str(cond)},
         violated=violated,

@@ -88,6 +88,8 @@ def shift(
         if verdict is not Verdict.UNKNOWN
         else "; ".join(f"{p.check}: {p.reason}" for p in parts if p.verdict is Verdict.UNKNOWN)
     )
+    if witness_from is not None:
+        lines.append(f"{witness_from.check}: {witness_from.message}")
     return Finding(
         "shift",
         verdict,

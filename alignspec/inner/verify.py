@@ -62,12 +62,12 @@ def verify(
     def candidates(state):  # type: ignore[no-untyped-def]
         return [{"s": policy.with_action(state)}]
 
-    result = policy_search(policy, problem, ["s"], candidates, b, samples)
+    result, query = policy_search(policy, problem, ["s"], candidates, b, samples)
     return finish(
         "verify",
         subject,
         result,
-        problem,
+        query,
         clock,
         {"region": None if cond is None else str(cond)},
         violated="at this state the policy's action breaks a requirement:",

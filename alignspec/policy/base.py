@@ -50,6 +50,12 @@ class Policy(ABC):
         """The policy as a condition over state and action variables (None: black box)."""
         return None
 
+    @property
+    def outputs(self) -> Mapping[str, sympy.Basic] | None:
+        """For formula policies over action variables: each variable's output expression,
+        which checks bound against the action space (None otherwise)."""
+        return None
+
     def act_batch(self, states: np.ndarray) -> np.ndarray:
         """Actions for a batch (rows in ``space.names`` order; Bool 0/1, Choice label index).
 

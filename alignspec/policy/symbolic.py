@@ -59,8 +59,8 @@ class ExprPolicy(Policy):
                     f"ExprPolicy needs one expression per action variable {names}, "
                     f"got {sorted(rules)}"
                 )
-            self.outputs = {n: canonical(rules[n], space) for n in names}
-            for e in self.outputs.values():
+            self._outputs = {n: canonical(rules[n], space) for n in names}
+            for e in self._outputs.values():
                 number_degree(e, scope)
 
     def act(self, state: Mapping[str, object]) -> Action:
@@ -71,12 +71,16 @@ class ExprPolicy(Policy):
                 if holds(cond, scope, s):
                     return label
             return self.default
-        return {n: value_of(e, scope, s) for n, e in self.outputs.items()}
+        return {n: value_of(e, scope, s) for n, e in self._outputs.items()}
+
+    @property
+    def outputs(self) -> dict[str, sympy.Basic] | None:
+        return None if self.finite else self._outputs
 
     def rule(self) -> sympy.Basic:
         if self.finite:
             return decision_list(self.actions, self.branches, self.default)
-        return decision_list(self.actions, [], self.outputs)
+        return decision_list(self.actions, [], self._outputs)
 
 
 def _key_condition(space: Space, state: State) -> sympy.Basic:
@@ -208,6 +212,13 @@ class LinearPolicy(Policy):
             pick = np.argmax if self.mode == "argmax" else np.argmin
             return np.asarray(pick(scores, axis=1))
         return np.asarray(scores)
+
+    @property
+    def outputs(self) -> dict[str, sympy.Basic] | None:
+        """The affine output per action variable (None for finite actions)."""
+        if self.finite:
+            return None
+        return dict(zip(self.action_names, self.score_exprs(), strict=True))
 
     def score_exprs(self) -> list[sympy.Basic]:
         symbols = [self.space.symbols[n] for n in self.space.names]

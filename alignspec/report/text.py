@@ -33,7 +33,7 @@ def render_finding(f: Finding) -> list[str]:
     head = f"  {f.check:<15} {_MARK[f.verdict]:<9} {f.method or '-':<9} {f.elapsed:7.3f}s"
     lines = [head]
     body = f.message.splitlines()
-    lines += [f"      {body[0]}"] + [f"    {line}" for line in body[1:]]
+    lines += [f"      {line}" for line in body]
     if f.curve is not None:
         pts = f.curve.points
         shown = pts if len(pts) <= 6 else pts[:: max(1, len(pts) // 5)] + (pts[-1],)

@@ -5,25 +5,29 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from fractions import Fraction
 from typing import Any
 
+import attrs
 import sympy
 from hypothesis import HealthCheck, Phase, find, settings
 from hypothesis.errors import NoSuchExample, Unsatisfiable
 from sympy.core.parameters import evaluate
 
 from alignspec.actions import Actions, action_space
-from alignspec.engine import Search, search
+from alignspec.engine import Search, extremum, search
 from alignspec.errors import SpecError
 from alignspec.outer._support import Clock, show
 from alignspec.policy.base import Policy
+from alignspec.policy.mlp import MLPPolicy
 from alignspec.replay import replays
 from alignspec.results import Finding, Verdict
 from alignspec.solver import Budget, Problem
-from alignspec.space import Bool, State
+from alignspec.space import Bool, Int, Real, State
 from alignspec.spec import Intent, Labelled, Reward, Spec
 from alignspec.strategies import states
 from alignspec.symbolic.evaluate import holds, value_of
+from alignspec.symbolic.network import Interval, NetworkLink
 from alignspec.symbolic.rename import at, canonical
 from alignspec.symbolic.shape import condition_degree, number_degree
 
@@ -167,22 +171,47 @@ def policy_search(
     candidates: Candidates | None,
     budget: Budget,
     samples: int,
+    region_cond: sympy.Basic | None = None,
 ) -> tuple[Search, Problem | None]:
     """Decide ``problem`` with the policy fixing the action in ``policy_roles``; returns the
     answer and the query that decided it (None for black boxes, which are only sampled).
 
-    Symbolic policies: the policy's rule joins the query; a model counts only once the
-    original policy, evaluated exactly at each state, takes the model's action.
-    Black boxes: sample states, build the candidate assignments, keep one that replays.
+    Formula policies join the query as their rule, ReLU networks as network links with
+    exact neuron bounds over the region's input box.  A model counts only once the original
+    policy, evaluated exactly at each state, takes the model's action.  When the solver
+    gives up, states are sampled and the policy's own action is taken at each.  Black boxes
+    are only sampled.
     """
     rule = policy.rule()
-    if rule is None:
+    links: tuple[NetworkLink, ...] = ()
+    if isinstance(policy, MLPPolicy):
+        box = input_box(policy, region_cond, budget)
+        if box is None:
+            return Search("none"), problem  # the region holds no state at all
+        links = tuple(policy.link(role, box) for role in policy_roles)
+    elif rule is None:
         return _sample(policy, problem, candidates, samples), None
     with evaluate(False):
         linked = problem.with_(
-            *[(f"{role}: policy", at(rule, policy.domain, role)) for role in policy_roles]
+            *[
+                (f"{role}: policy", at(rule, policy.domain, role))
+                for role in policy_roles
+                if rule is not None
+            ]
         )
-    result = search(linked, budget, samples)
+    linked = attrs.evolve(linked, networks=links)
+    generic = samples if candidates is None and not links else 0
+    result = search(linked, budget, generic)
+    if result.status == "unknown" and candidates is not None and samples > 0:
+        sampled = _sample(policy, problem, candidates, samples)
+        result = (
+            sampled
+            if sampled.status == "found"
+            else Search("unknown", reason=f"{result.reason}; {sampled.reason}", stats=result.stats)
+        )
+    if links:
+        unstable = sum(link.unstable for link in links)
+        result = attrs.evolve(result, stats={**result.stats, "unstable_neurons": unstable})
     if result.states is not None:
         for role in policy_roles:
             state = result.states[role]
@@ -194,6 +223,31 @@ def policy_search(
                 )
                 return failed, linked
     return result, linked
+
+
+def input_box(policy: MLPPolicy, cond: sympy.Basic | None, budget: Budget) -> list[Interval] | None:
+    """Exact bounds of each network input over the region (the variable bounds if none);
+    None when the region is empty."""
+    box: list[Interval] = []
+    problem = Problem(
+        {"s": policy.space}, () if cond is None else (("region", at(cond, policy.space, "s")),)
+    )
+    for name, var in policy.space.variables.items():
+        if isinstance(var, Bool):
+            lo, hi = Fraction(0), Fraction(1)
+        else:
+            assert isinstance(var, (Real, Int))  # networks take no Choice input
+            lo, hi = Fraction(var.lo), Fraction(var.hi)
+        if cond is not None:
+            x = at(policy.space.symbols[name], policy.space, "s")
+            low = extremum(problem, x, budget, sense="min")
+            if low.status == "infeasible":
+                return None
+            high = extremum(problem, x, budget, sense="max")
+            lo = low.value if low.value is not None else lo  # unknown: keep the sound bound
+            hi = high.value if high.value is not None else hi
+        box.append((lo, hi))
+    return box
 
 
 def _sample(

@@ -74,7 +74,7 @@ def optimality(
             yield {"s": chosen, "better": {**chosen, policy.actions.name: label}}
 
     result, query = policy_search(
-        policy, problem, ["s"], candidates if policy.finite else None, b, samples
+        policy, problem, ["s"], candidates if policy.finite else None, b, samples, region_cond=cond
     )
     return finish(
         name,

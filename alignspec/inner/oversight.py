@@ -110,7 +110,9 @@ def oversight(
             "unwatched": policy.with_action({**state, name: False}),
         }
 
-    result, query = policy_search(policy, problem, list(roles), candidates, b, samples)
+    result, query = policy_search(
+        policy, problem, list(roles), candidates, b, samples, region_cond=cond
+    )
     return finish(
         "oversight",
         subject,

@@ -62,7 +62,7 @@ def verify(
     def candidates(state):  # type: ignore[no-untyped-def]
         return [{"s": policy.with_action(state)}]
 
-    result, query = policy_search(policy, problem, ["s"], candidates, b, samples)
+    result, query = policy_search(policy, problem, ["s"], candidates, b, samples, region_cond=cond)
     return finish(
         "verify",
         subject,

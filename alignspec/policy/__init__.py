@@ -2,6 +2,7 @@
 
 from alignspec.policy.base import Policy
 from alignspec.policy.blackbox import CallablePolicy
+from alignspec.policy.mlp import MLPPolicy
 from alignspec.policy.symbolic import ExprPolicy, LinearPolicy, TablePolicy
 from alignspec.policy.tree import Leaf, Split, TreePolicy
 
@@ -10,6 +11,7 @@ __all__ = [
     "ExprPolicy",
     "Leaf",
     "LinearPolicy",
+    "MLPPolicy",
     "Policy",
     "Split",
     "TablePolicy",

@@ -17,9 +17,11 @@ import attrs
 import sympy
 import z3
 
+from alignspec.solver.network import encode_network
 from alignspec.solver.translate import Z3Algebra, domain, real, z3_const
 from alignspec.space import Bool, Choice, Int, Real, Space, State, Value
 from alignspec.symbolic.fold import fold_cond, fold_num
+from alignspec.symbolic.network import NetworkLink
 from alignspec.symbolic.rename import qualified, scope_of
 
 #: Default deterministic budget per query (z3 resource units, roughly 1e6 per 0.1-1 s).
@@ -50,6 +52,7 @@ class Problem:
 
     roles: Mapping[str, Space] = attrs.field(converter=_roles)
     constraints: tuple[tuple[str, sympy.Basic], ...] = ()
+    networks: tuple[NetworkLink, ...] = ()
 
     def with_(self, *constraints: tuple[str, sympy.Basic]) -> Problem:
         return attrs.evolve(self, constraints=self.constraints + tuple(constraints))
@@ -101,6 +104,8 @@ class _Encoding:
         self.algebra = Z3Algebra(self.consts, int_constants=self.has_int)
         self.domain = [c for n, v in self.scope.items() for c in domain(self.consts[n], v)]
         self.assertions = [(label, self.cond(expr)) for label, expr in problem.constraints]
+        for link in problem.networks:
+            self.assertions += encode_network(link, self.consts)
 
     def cond(self, expr: sympy.Basic) -> z3.BoolRef:
         return fold_cond(expr, self.scope, self.algebra)

@@ -155,9 +155,8 @@ def test_acas_xu_network_loads_and_matches_the_onnx_reference():
     policy = al.MLPPolicy.from_onnx(path, space, advisories, mode="argmin")
     assert policy.neurons == 300
     model = onnx.load(str(path))
-    feed = [
-        i.name for i in model.graph.input if i.name not in {t.name for t in model.graph.initializer}
-    ][0]
+    weights = {t.name for t in model.graph.initializer}
+    feed = next(i.name for i in model.graph.input if i.name not in weights)
     ref = ReferenceEvaluator(model)
     xs = np.random.default_rng(1).uniform(-0.5, 0.5, size=(5, 5)).astype(np.float32)
     expected = np.array([ref.run(None, {feed: x.reshape(1, 1, 1, 5)})[0].reshape(-1) for x in xs])

@@ -24,6 +24,7 @@ from alignspec.learned import Learned
 from alignspec.policy import (
     CallablePolicy,
     ExprPolicy,
+    ExtractedPolicy,
     Leaf,
     LinearPolicy,
     MLPPolicy,
@@ -31,6 +32,7 @@ from alignspec.policy import (
     Split,
     TablePolicy,
     TreePolicy,
+    extract,
 )
 from alignspec.results import Finding, GoodhartCurve, GoodhartPoint, Report, Verdict
 from alignspec.solver import Budget
@@ -48,6 +50,7 @@ __all__ = [
     "CallablePolicy",
     "Choice",
     "ExprPolicy",
+    "ExtractedPolicy",
     "Finding",
     "GoodhartCurve",
     "GoodhartPoint",
@@ -80,6 +83,7 @@ __all__ = [
     "__version__",
     "check",
     "eq",
+    "extract",
     "indicator",
     "inner",
     "ne",

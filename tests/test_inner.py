@@ -42,7 +42,9 @@ def test_epsilon_optimality():
 
 
 def test_shift_reports_goal_misgeneralization():
-    f = al.check(TARGETS["coinrun-agent"])["shift"]
+    coin = TARGETS["coinrun"]
+    right = al.ExprPolicy(coin.space, coin.actions, [], default="right")
+    f = al.inner.shift(right, coin, train=coin.space.vars.coin >= 10, deploy=True)
     assert f.verdict is V
     assert "goal misgeneralization for the reward: optimal on train (proved)" in f.message
     assert [p.check for p in f.parts] == [
@@ -53,6 +55,14 @@ def test_shift_reports_goal_misgeneralization():
     ]
     assert [p.verdict for p in f.parts] == [P, V, P, V]
     assert f.witness["s"]["action"] == "right" and f.witness["better"]["action"] == "left"
+
+
+def test_shift_on_an_extracted_black_box_is_labelled_empirical():
+    f = al.check(TARGETS["coinrun-agent"], samples=100)["shift"]
+    assert f.verdict is V and f.method == "extraction"
+    assert "optimal on train (empirically: proved for the extracted tree" in f.message
+    assert [p.verdict for p in f.parts] == [U, V, U, V]
+    assert "confirmed on the original policy" in f.parts[1].message
 
 
 def test_explains_shows_proxy_internalization():

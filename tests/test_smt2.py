@@ -44,8 +44,8 @@ def test_cvc5_agrees_with_every_bundled_finding(spec):
             yield from with_parts(f.parts)
 
     for finding in with_parts(al.check(spec, points=3).findings):
-        if finding.smt2 is None:
-            continue
+        if finding.smt2 is None or finding.verdict is al.Verdict.UNKNOWN:
+            continue  # an undecided finding's query decides nothing
         text = finding.smt2
         assert "(_ at-most" not in text and "(_ pbeq" not in text
         expected = {al.Verdict.PROVED: "unsat", al.Verdict.VIOLATED: "sat"}[finding.verdict]

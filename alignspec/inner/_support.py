@@ -19,6 +19,7 @@ from alignspec.engine import Search, extremum, search
 from alignspec.errors import SpecError
 from alignspec.outer._support import Clock, show
 from alignspec.policy.base import Policy
+from alignspec.policy.extract import ExtractedPolicy
 from alignspec.policy.mlp import MLPPolicy
 from alignspec.replay import replays
 from alignspec.results import Finding, Verdict
@@ -182,6 +183,10 @@ def policy_search(
     gives up, states are sampled and the policy's own action is taken at each.  Black boxes
     are only sampled.
     """
+    if isinstance(policy, ExtractedPolicy):
+        return _through_tree(
+            policy, problem, policy_roles, candidates, budget, samples, region_cond
+        )
     rule = policy.rule()
     links: tuple[NetworkLink, ...] = ()
     if isinstance(policy, MLPPolicy):
@@ -223,6 +228,66 @@ def policy_search(
                 )
                 return failed, linked
     return result, linked
+
+
+#: Tree witnesses refuted by the original policy before the search gives up.
+MAX_ARTEFACTS = 5
+
+
+def _through_tree(
+    policy: ExtractedPolicy,
+    problem: Problem,
+    policy_roles: Sequence[str],
+    candidates: Candidates | None,
+    budget: Budget,
+    samples: int,
+    region_cond: sympy.Basic | None,
+) -> tuple[Search, Problem | None]:
+    """Search the extracted tree; keep a witness only if the original policy, acting at
+    the same states, still violates.  A refuted witness blocks its tree leaf and the search
+    goes on.  Nothing here proves anything about the original."""
+    tree = policy.tree
+    blocked, query = problem, None
+    artefacts = 0
+    result = Search("unknown")
+    for _ in range(MAX_ARTEFACTS):
+        result, query = policy_search(tree, blocked, policy_roles, None, budget, 0, region_cond)
+        if result.status != "found" or result.states is None:
+            break
+        states = dict(result.states)
+        for role in policy_roles:
+            states[role] = policy.with_action(states[role])  # the original's action
+        if replays(problem, states):
+            return Search("found", states, method="extraction", stats=result.stats), query
+        artefacts += 1
+        with evaluate(False):
+            blocked = blocked.with_(
+                *[
+                    (
+                        f"{role}: outside refuted leaf {artefacts}",
+                        sympy.Not(at(tree.path(result.states[role]), policy.domain, role)),
+                    )
+                    for role in policy_roles
+                ]
+            )
+    if result.status == "none":
+        reason = f"proved for the extracted tree only ({policy.describe()}), not for the original"
+    elif result.status == "found":
+        reason = f"the tree's witnesses kept failing on the original ({policy.describe()})"
+    else:
+        reason = f"the tree search was undecided: {result.reason}"
+    if artefacts:
+        reason += f"; {artefacts} tree witness(es) were extraction artefacts"
+    stats = dict(result.stats)
+    if result.status == "none":
+        stats["tree_proved"] = 1
+    if candidates is not None and samples > 0:
+        sampled = _sample(policy, problem, candidates, samples)
+        if sampled.status == "found":
+            return sampled, None
+        reason += f"; {sampled.reason}"
+        stats.update(sampled.stats)
+    return Search("unknown", method="extraction", reason=reason, stats=stats), query
 
 
 def input_box(policy: MLPPolicy, cond: sympy.Basic | None, budget: Budget) -> list[Interval] | None:
@@ -286,6 +351,7 @@ def _sample(
             method="sampling",
             reason=f"black-box policy: sampling found no violation in {samples} states "
             "(sampling never proves)",
+            stats={"sampled_without_violation": samples},
         )
     violates(base)  # the shrunk example's assignment
     return Search("found", dict(hit), method="sampling")
@@ -345,6 +411,8 @@ def finish(
             **common,
         )
     vals = values(result.states)
+    if result.method == "extraction":
+        violated += " (found on the extracted tree, confirmed on the original policy)"
     lines = [violated] + [
         f"  {role}: {show(s)}  [{show(vals.get(role, {}))}]" for role, s in result.states.items()
     ]

@@ -70,12 +70,15 @@ def shift(
         )
         parts += [on_train, on_deploy]
         train_ok = on_train.verdict is Verdict.PROVED
-        empirical = on_train.verdict is Verdict.UNKNOWN and on_train.method == "sampling"
-        if on_deploy.verdict is Verdict.VIOLATED and (train_ok or empirical):
-            how = "proved" if train_ok else "empirically (sampling, not a proof)"
+        evidence = _empirical(on_train)
+        if on_deploy.verdict is Verdict.VIOLATED and (train_ok or evidence):
+            how = "proved" if train_ok else f"empirically: {evidence}; not a proof"
             lines.append(
                 f"goal misgeneralization for the {label}: optimal on train ({how}), not on deploy"
             )
+            witness_from = witness_from or on_deploy
+        elif on_deploy.verdict is Verdict.VIOLATED:
+            lines.append(f"{label}: train {on_train.verdict}, not optimal on deploy")
             witness_from = witness_from or on_deploy
         elif on_train.verdict is Verdict.VIOLATED:
             lines.append(f"not optimal for the {label} even on train")
@@ -103,3 +106,16 @@ def shift(
         options={"train": str(train), "deploy": str(deploy), "epsilon": epsilon},
         parts=tuple(parts),
     )
+
+
+def _empirical(finding: Finding) -> str | None:
+    """How an undecided training check still supports "optimal on train", if it does."""
+    if finding.verdict is not Verdict.UNKNOWN:
+        return None
+    parts = []
+    if finding.stats.get("tree_proved"):
+        parts.append("proved for the extracted tree")
+    sampled = finding.stats.get("sampled_without_violation")
+    if sampled:
+        parts.append(f"no violation in {int(sampled)} sampled states of the original")
+    return ", ".join(parts) or None

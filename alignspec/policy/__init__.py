@@ -2,6 +2,7 @@
 
 from alignspec.policy.base import Policy
 from alignspec.policy.blackbox import CallablePolicy
+from alignspec.policy.extract import ExtractedPolicy, extract, region_sampler
 from alignspec.policy.mlp import MLPPolicy
 from alignspec.policy.symbolic import ExprPolicy, LinearPolicy, TablePolicy
 from alignspec.policy.tree import Leaf, Split, TreePolicy
@@ -9,6 +10,7 @@ from alignspec.policy.tree import Leaf, Split, TreePolicy
 __all__ = [
     "CallablePolicy",
     "ExprPolicy",
+    "ExtractedPolicy",
     "Leaf",
     "LinearPolicy",
     "MLPPolicy",
@@ -16,4 +18,6 @@ __all__ = [
     "Split",
     "TablePolicy",
     "TreePolicy",
+    "extract",
+    "region_sampler",
 ]

@@ -82,6 +82,17 @@ class Policy(ABC):
                 state[name] = Fraction(float(x))
         return state
 
+    def encode_row(self, state: Mapping[str, object]) -> list[float]:
+        """A state as a numpy row (the inverse of :meth:`decode_row`)."""
+        row = []
+        for name, var in self.space.variables.items():
+            value = state[name]
+            if isinstance(var, Choice):
+                row.append(float(var.index(str(value))))
+            else:
+                row.append(float(value))  # type: ignore[arg-type]
+        return row
+
     def state_of(self, state: Mapping[str, object]) -> State:
         """The state variables of a (state or state-action) dict, validated."""
         return self.space.check_state({n: state[n] for n in self.space.names if n in state})

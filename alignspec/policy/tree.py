@@ -15,6 +15,7 @@ from alignspec.actions import Actions, ActionSpace
 from alignspec.errors import SpecError
 from alignspec.policy.base import Action, Policy, outcome
 from alignspec.space import Choice, Space, State
+from alignspec.symbolic.labels import eq
 
 
 @attrs.frozen
@@ -26,7 +27,9 @@ class Leaf:
 
 @attrs.frozen
 class Split:
-    """``variable <= threshold`` (``<`` when ``strict``) goes left, otherwise right."""
+    """``variable <= threshold`` (``<`` when ``strict``) goes left, otherwise right.
+
+    A Bool variable compares as 0/1, a Choice variable as the index of its label."""
 
     variable: str
     threshold: Fraction
@@ -58,8 +61,6 @@ class TreePolicy(Policy):
                 f"tree splits on {node.variable!r}, not a state variable of "
                 f"{list(self.space.names)}"
             )
-        if isinstance(self.space.variables[node.variable], Choice):
-            raise SpecError(f"tree splits on the Choice variable {node.variable!r} by threshold")
         return attrs.evolve(
             node,
             threshold=Fraction(node.threshold),
@@ -74,29 +75,57 @@ class TreePolicy(Policy):
 
         return d(self.root)
 
+    def _number(self, name: str, value: object) -> Fraction:
+        """A variable's value as the number splits compare: Bool 0/1, Choice label index."""
+        var = self.space.variables[name]
+        if isinstance(var, Choice):
+            return Fraction(var.index(str(value)))
+        return Fraction(int(value)) if isinstance(value, bool) else Fraction(value)  # type: ignore[call-overload]
+
+    def _goes_left(self, node: Split, state: State) -> bool:
+        value = self._number(node.variable, state[node.variable])
+        return value < node.threshold if node.strict else value <= node.threshold
+
     def leaf(self, state: State) -> Leaf:
         node = self.root
         while isinstance(node, Split):
-            x = state[node.variable]
-            value = Fraction(int(x)) if isinstance(x, bool) else Fraction(x)
-            goes_left = value < node.threshold if node.strict else value <= node.threshold
-            node = node.left if goes_left else node.right
+            node = node.left if self._goes_left(node, state) else node.right
         return node
+
+    def _test(self, node: Split) -> sympy.Basic:
+        """The split's condition over the state variables."""
+        x = self.space.symbols[node.variable]
+        var = self.space.variables[node.variable]
+        t = sympy.Rational(node.threshold.numerator, node.threshold.denominator)
+        if isinstance(var, Choice):
+            chosen = [
+                label
+                for i, label in enumerate(var.labels)
+                if (i < node.threshold if node.strict else i <= node.threshold)
+            ]
+            return sympy.Or(*[eq(x, label) for label in chosen])
+        return sympy.Lt(x, t) if node.strict else sympy.Le(x, t)
+
+    def path(self, state: Mapping[str, object]) -> sympy.Basic:
+        """The conjunction of split outcomes leading to ``state``'s leaf (its leaf region)."""
+        s = self.state_of(state)
+        node, tests = self.root, []
+        with evaluate(False):
+            while isinstance(node, Split):
+                left = self._goes_left(node, s)
+                tests.append(self._test(node) if left else sympy.Not(self._test(node)))
+                node = node.left if left else node.right
+            return sympy.And(*tests)
 
     def act(self, state: Mapping[str, object]) -> Action:
         action = self.leaf(self.state_of(state)).action
         return dict(action) if isinstance(action, Mapping) else str(action)
 
     def rule(self) -> sympy.Basic:
-        symbols = self.space.symbols
-
         def build(node: Node) -> sympy.Basic:
             if isinstance(node, Leaf):
                 return outcome(self.actions, node.action)
-            x = symbols[node.variable]
-            t = sympy.Rational(node.threshold.numerator, node.threshold.denominator)
-            cond = sympy.Lt(x, t) if node.strict else sympy.Le(x, t)
-            return sympy.ITE(cond, build(node.left), build(node.right))
+            return sympy.ITE(self._test(node), build(node.left), build(node.right))
 
         with evaluate(False):
             return build(self.root)

@@ -53,7 +53,9 @@ class TreePolicy(Policy):
             outcome(self.actions, node.action)  # raises for a bad label or missing variable
             if isinstance(self.actions, Actions):
                 return node
-            return Leaf({n: Fraction(node.action[n]) for n in self.action_names})
+            values = {n: Fraction(node.action[n]) for n in self.action_names}
+            action_space(self.actions).check_state(values)  # a leaf outside the bounds: error
+            return Leaf(values)
         if not isinstance(node, Split):
             raise SpecError(f"tree node {node!r} is neither a Leaf nor a Split")
         if node.variable not in self.space.variables:

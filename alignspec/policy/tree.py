@@ -11,7 +11,7 @@ import numpy as np
 import sympy
 from sympy.core.parameters import evaluate
 
-from alignspec.actions import Actions, ActionSpace
+from alignspec.actions import Actions, ActionSpace, action_space
 from alignspec.errors import SpecError
 from alignspec.policy.base import Action, Policy, outcome
 from alignspec.space import Choice, Space, State

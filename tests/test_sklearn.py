@@ -16,10 +16,12 @@ ACTIONS = al.Actions("up", "down", "stay")
 
 def data(seed=0, size=400):
     rng = np.random.default_rng(seed)
-    xs = np.column_stack([rng.uniform(-3, 3, size), rng.uniform(-3, 3, size),
-                          rng.integers(0, 5, size)])
-    labels = np.where(xs[:, 0] + 0.3 * xs[:, 1] > 0.1, "up",
-                      np.where(xs[:, 2] >= 2, "down", "stay"))
+    xs = np.column_stack(
+        [rng.uniform(-3, 3, size), rng.uniform(-3, 3, size), rng.integers(0, 5, size)]
+    )
+    labels = np.where(
+        xs[:, 0] + 0.3 * xs[:, 1] > 0.1, "up", np.where(xs[:, 2] >= 2, "down", "stay")
+    )
     return xs, labels
 
 
@@ -30,8 +32,13 @@ def boundary_probes(model):
     for f, t in zip(tree.feature, tree.threshold, strict=True):
         if f < 0:
             continue
-        for x in (t, np.nextafter(t, -np.inf), np.nextafter(t, np.inf),
-                  float(np.float32(t)), float(np.nextafter(np.float32(t), np.float32(np.inf)))):
+        for x in (
+            t,
+            np.nextafter(t, -np.inf),
+            np.nextafter(t, np.inf),
+            float(np.float32(t)),
+            float(np.nextafter(np.float32(t), np.float32(np.inf))),
+        ):
             row = np.array([0.0, 0.0, 2.0])
             row[f] = x
             probes.append(row)
@@ -56,7 +63,8 @@ def test_regression_tree_with_action_variables():
     xs, _ = data(1)
     force = al.Space(force=al.Real(-10, 10))
     model = sklearn_tree.DecisionTreeRegressor(max_depth=3, random_state=0).fit(
-        xs, np.clip(xs[:, 0] * 2 - xs[:, 1], -10, 10))
+        xs, np.clip(xs[:, 0] * 2 - xs[:, 1], -10, 10)
+    )
     policy = al.TreePolicy.from_sklearn(model, SPACE, force)
     for row, want in zip(xs[:50], model.predict(xs[:50]), strict=True):
         state = {"x": Fraction(row[0]), "y": Fraction(row[1]), "n": int(row[2])}

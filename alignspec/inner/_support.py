@@ -15,7 +15,7 @@ from hypothesis.errors import NoSuchExample, Unsatisfiable
 from sympy.core.parameters import evaluate
 
 from alignspec.actions import Actions, action_space
-from alignspec.engine import Search, extremum, search
+from alignspec.engine import Search, extremum, search, simplify
 from alignspec.errors import SpecError
 from alignspec.outer._support import Clock, show
 from alignspec.policy.base import Policy
@@ -227,6 +227,14 @@ def policy_search(
                     f"{show(policy.state_of(state))} disagrees with its encoding",
                 )
                 return failed, linked
+        if links:
+
+            def confirmed(states: dict[str, State]) -> bool:
+                return replays(problem, states) and all(
+                    policy.with_action(states[r]) == states[r] for r in policy_roles
+                )
+
+            result = attrs.evolve(result, states=simplify(result.states, confirmed))
     return result, linked
 
 

@@ -39,6 +39,8 @@ class Search:
 
 #: Denominators tried, in order, when simplifying a witness.
 DENOMINATORS = (1, 2, 4, 10, 100, 1000, 10**6)
+#: Values with denominators up to this are already readable and left alone.
+UGLY = 1000
 
 
 def simplify(states: dict[str, State], ok: Callable[[dict[str, State]], bool]) -> dict[str, State]:
@@ -51,7 +53,7 @@ def simplify(states: dict[str, State], ok: Callable[[dict[str, State]], bool]) -
             (name, value)
             for state in out.values()
             for name, value in state.items()
-            if isinstance(value, Fraction) and value.denominator > 1
+            if isinstance(value, Fraction) and value.denominator > UGLY
         },
         key=str,
     )

@@ -82,6 +82,7 @@ class Finding:
     options: Mapping[str, Any] = attrs.field(factory=dict)
     curve: GoodhartCurve | None = None
     parts: tuple[Finding, ...] = ()
+    trace: tuple[Mapping[str, Any], ...] = ()
     query: Any = attrs.field(default=None, eq=False, repr=False)
 
     @property
@@ -89,6 +90,8 @@ class Finding:
         """The deciding query as portable SMT-LIB2 (unsat there means PROVED here)."""
         if self.query is None:
             return None
+        if isinstance(self.query, str):
+            return self.query
         from alignspec.solver import smt2
 
         return smt2(self.query)
@@ -111,6 +114,8 @@ class Finding:
             out["curve"] = self.curve.to_dict()
         if self.parts:
             out["parts"] = [p.to_dict() for p in self.parts]
+        if self.trace:
+            out["trace"] = [dict(step) for step in self.trace]
         result: dict[str, Any] = plain(out)
         return result
 

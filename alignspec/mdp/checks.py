@@ -1,0 +1,561 @@
+"""Checks of specified against intended rewards on finite MDPs."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Sequence
+from fractions import Fraction
+from typing import Any
+
+import attrs
+
+from alignspec.errors import OptionError, SpecError
+from alignspec.mdp.evaluate import Strategy, as_strategy, optimal, q_values, start_value, values
+from alignspec.mdp.model import MDP, RewardLike, expected, reward_function, reward_table
+from alignspec.outer._support import Clock
+from alignspec.results import Finding, Verdict
+from alignspec.solver import Budget
+from alignspec.solver.linear import feasible
+from alignspec.space import to_fraction
+
+
+def _rewards(
+    mdp: MDP, specified: RewardLike, intended: RewardLike
+) -> tuple[
+    list[list[Fraction]],
+    list[list[Fraction]],
+    list[list[list[Fraction]]],
+    list[list[list[Fraction]]],
+]:
+    ts = reward_table(mdp, specified, "specified reward")
+    ti = reward_table(mdp, intended, "intended reward")
+    return expected(mdp, ts), expected(mdp, ti), ts, ti
+
+
+def _describe(mdp: MDP, strategy: Strategy) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for s, row in enumerate(strategy):
+        if s in mdp.terminal:
+            continue
+        if len(row) == 1:
+            out[str(mdp.states[s])] = str(mdp.actions[row[0][0]])
+        else:
+            out[str(mdp.states[s])] = ", ".join(f"{mdp.actions[a]}: {p}" for a, p in row)
+    return out
+
+
+def _trace(
+    mdp: MDP,
+    strategy: Strategy,
+    ts: list[list[list[Fraction]]],
+    ti: list[list[list[Fraction]]],
+    steps: int,
+) -> tuple[dict[str, Any], ...]:
+    """The most likely path of a policy from the most likely initial state."""
+    s = max(mdp.init, key=lambda x: x[1])[0]
+    out = []
+    spec_ret = int_ret = Fraction(0)
+    weight = Fraction(1)
+    for t in range(steps):
+        if s in mdp.terminal:
+            break
+        a, pa = max(strategy[s], key=lambda x: x[1])
+        k, (s2, p) = max(enumerate(mdp.P[s][a]), key=lambda x: x[1][1])
+        spec_ret += weight * ts[s][a][k]
+        int_ret += weight * ti[s][a][k]
+        out.append(
+            {
+                "t": t,
+                "state": str(mdp.states[s]),
+                "action": str(mdp.actions[a]),
+                "next": str(mdp.states[s2]),
+                "probability": p * pa,
+                "specified": ts[s][a][k],
+                "intended": ti[s][a][k],
+                "specified_return": spec_ret,
+                "intended_return": int_ret,
+            }
+        )
+        weight *= mdp.gamma
+        s = s2
+    return tuple(out)
+
+
+def regret(
+    mdp: MDP, specified: RewardLike, intended: RewardLike, *, tolerance: object = 0, steps: int = 20
+) -> Finding:
+    """What optimising the specified reward costs the intended one, exactly.
+
+    Among the policies optimal for the specified reward (ties included), the one worst for
+    the intended reward; its intended return, the intended optimum, and the gap
+    (``regret``).  VIOLATED when the gap exceeds ``tolerance``: the witness is that policy
+    and ``trace`` its most likely path with both returns along it.  PROVED when every
+    specified-optimal policy is intended-optimal (exact rational policy iteration).
+    """
+    clock = Clock()
+    tol = to_fraction(tolerance, "tolerance")
+    rs, ri, ts, ti = _rewards(mdp, specified, intended)
+    spec_policy, vs = optimal(mdp, rs)
+    allowed = []
+    for s in range(mdp.n_states):
+        q = q_values(mdp, rs, vs, s)
+        allowed.append([a for a in range(mdp.n_actions) if q[a] == vs[s]] or [spec_policy[s]])
+    worst, _ = optimal(mdp, ri, sense="min", allowed=allowed)
+    best_tied, _ = optimal(mdp, ri, sense="max", allowed=allowed)
+    _, vi = optimal(mdp, ri)
+    strategy = [[(a, Fraction(1))] for a in worst]
+    j_worst = start_value(mdp, values(mdp, strategy, ri))
+    j_tied_best = start_value(mdp, values(mdp, [[(a, Fraction(1))] for a in best_tied], ri))
+    j_star = start_value(mdp, vi)
+    gap = j_star - j_worst
+    figures = {
+        "specified_optimum": start_value(mdp, vs),
+        "intended_return": j_worst,
+        "intended_optimum": j_star,
+        "regret": gap,
+        "regret_best_tie": j_star - j_tied_best,
+    }
+    options = {"tolerance": tol}
+    if gap <= tol:
+        return Finding(
+            "regret",
+            Verdict.PROVED,
+            f"every policy optimal for the specified reward is within {tol} of the "
+            f"intended optimum {j_star} (exact policy iteration)",
+            figures=figures,
+            options=options,
+            method="exact",
+            elapsed=clock.elapsed,
+        )
+    trace = _trace(mdp, strategy, ts, ti, steps)
+    shown = trace[:8]
+    path = (
+        " -> ".join([shown[0]["state"]] + [f"{st['action']} -> {st['next']}" for st in shown])
+        + (" -> ..." if len(trace) > 8 else "")
+        if trace
+        else "(starts terminal)"
+    )
+    return Finding(
+        "regret",
+        Verdict.VIOLATED,
+        f"optimising the specified reward costs {gap} of intended return (intended optimum "
+        f"{j_star}, the specified-optimal policy gets {j_worst}); its most likely path: {path}",
+        witness={"policy": _describe(mdp, strategy)},
+        values={"policy": {"specified": figures["specified_optimum"], "intended": j_worst}},
+        figures=figures,
+        options=options,
+        method="exact",
+        elapsed=clock.elapsed,
+        trace=trace,
+    )
+
+
+def _occupancy_rows(
+    mdp: MDP, offset: int
+) -> tuple[list[tuple[dict[int, Fraction], str, Fraction]], dict[tuple[int, int], int]]:
+    """Bellman flow constraints on occupancy variables d(s, a) >= 0 of live states."""
+    live = [s for s in range(mdp.n_states) if s not in mdp.terminal]
+    var = {
+        (s, a): offset + k
+        for k, (s, a) in enumerate((s, a) for s in live for a in range(mdp.n_actions))
+    }
+    init = dict(mdp.init)
+    rows: dict[int, dict[int, Fraction]] = {
+        s: {var[(s, a)]: Fraction(1) for a in range(mdp.n_actions)} for s in live
+    }
+    for s in live:
+        for a in range(mdp.n_actions):
+            for s2, p in mdp.P[s][a]:
+                if s2 in rows:
+                    v = var[(s, a)]
+                    rows[s2][v] = rows[s2].get(v, Fraction(0)) - mdp.gamma * p
+    return [(row, "==", init.get(s, Fraction(0))) for s, row in rows.items()], var
+
+
+def _strategy_from(mdp: MDP, occupancy: dict[tuple[int, int], Fraction]) -> Strategy:
+    out: Strategy = []
+    for s in range(mdp.n_states):
+        total = sum((occupancy.get((s, a), Fraction(0)) for a in range(mdp.n_actions)), Fraction(0))
+        if total == 0:
+            out.append([(0, Fraction(1))])  # never visited: any action does
+        else:
+            out.append(
+                [
+                    (a, occupancy[(s, a)] / total)
+                    for a in range(mdp.n_actions)
+                    if occupancy.get((s, a), 0)
+                ]
+            )
+    return out
+
+
+def hackable(
+    mdp: MDP,
+    specified: RewardLike,
+    intended: RewardLike,
+    *,
+    policies: str | Sequence[object] = "stationary",
+    budget: Budget | None = None,
+    check: str = "hackable",
+) -> Finding:
+    """Skalse et al. (2022): are there policies pi, pi' with J_spec(pi) < J_spec(pi') and
+    J_int(pi) > J_int(pi')?  (Then optimising the specified reward can lower the intended
+    return.)
+
+    Over all stationary stochastic policies (default) this is linear feasibility over
+    occupancy measures, decided exactly by z3 over the rationals; a solution becomes two
+    policies whose returns are re-evaluated exactly.  PROVED (unhackable) only from exact
+    infeasibility.  ``policies`` may instead be a list of policies, compared pairwise.
+    """
+    clock = Clock()
+    rs, ri, _, _ = _rewards(mdp, specified, intended)
+    if not isinstance(policies, str):
+        return _hackable_among(mdp, rs, ri, policies, clock, check)
+    if policies != "stationary":
+        raise OptionError(f"policies={policies!r}: use 'stationary' or a list of policies")
+    # The optimal policies of either reward are the usual hack; try them first (exact,
+    # deterministic, readable), then the full occupancy-measure question.
+    obvious = _optimal_pair(mdp, rs, ri)
+    if obvious is not None:
+        return _pair_finding(
+            mdp, rs, ri, obvious, clock, {"policies": "stationary"}, check, {}, None, method="exact"
+        )
+    rows1, var1 = _occupancy_rows(mdp, 0)
+    rows2, var2 = _occupancy_rows(mdp, len(var1))
+
+    def objective(r: list[list[Fraction]], sign: int) -> dict[int, Fraction]:
+        out = {v: sign * r[s][a] for (s, a), v in var1.items()}
+        for (s, a), v in var2.items():
+            out[v] = -sign * r[s][a]
+        return out
+
+    rows = (
+        rows1 + rows2 + [(objective(rs, 1), "<", Fraction(0)), (objective(ri, 1), ">", Fraction(0))]
+    )
+    n = len(var1) + len(var2)
+    answer = feasible(n, rows, budget or Budget(), nonnegative=range(n), export=True)
+    options = {"policies": "stationary"}
+    if answer.status == "unsat":
+        return Finding(
+            check,
+            Verdict.PROVED,
+            "no two stationary policies are ordered oppositely by the specified and "
+            "the intended reward (exact infeasibility over occupancy measures)",
+            method="smt",
+            options=options,
+            stats=answer.stats,
+            elapsed=clock.elapsed,
+            query=answer.smt2,
+        )
+    if answer.status == "unknown" or answer.values is None:
+        return Finding(
+            check,
+            Verdict.UNKNOWN,
+            f"{check} could not be decided: {answer.reason}",
+            reason=answer.reason,
+            method="smt",
+            options=options,
+            stats=answer.stats,
+            elapsed=clock.elapsed,
+        )
+    d1 = {k: answer.values[v] for k, v in var1.items()}
+    d2 = {k: answer.values[v] for k, v in var2.items()}
+    pair = (_strategy_from(mdp, d1), _strategy_from(mdp, d2))
+    return _pair_finding(mdp, rs, ri, pair, clock, options, check, answer.stats, answer.smt2)
+
+
+def _optimal_pair(
+    mdp: MDP, rs: list[list[Fraction]], ri: list[list[Fraction]]
+) -> tuple[Strategy, Strategy] | None:
+    """(intended-optimal, specified-optimal) when the specified reward strictly prefers the
+    second and the intended reward strictly prefers the first."""
+    candidates = []
+    for r in (ri, rs):
+        choice, _ = optimal(mdp, r)
+        candidates.append([[(a, Fraction(1))] for a in choice])
+    pi, pi2 = candidates
+    js = [start_value(mdp, values(mdp, p, rs)) for p in (pi, pi2)]
+    ji = [start_value(mdp, values(mdp, p, ri)) for p in (pi, pi2)]
+    return (pi, pi2) if js[0] < js[1] and ji[0] > ji[1] else None
+
+
+def _pair_finding(
+    mdp: MDP,
+    rs: list[list[Fraction]],
+    ri: list[list[Fraction]],
+    pair: tuple[Strategy, Strategy],
+    clock: Clock,
+    options: dict[str, Any],
+    check: str,
+    stats: dict[str, float],
+    query: str | None,
+    method: str = "smt",
+) -> Finding:
+    pi, pi2 = pair
+    js = [start_value(mdp, values(mdp, p, rs)) for p in pair]
+    ji = [start_value(mdp, values(mdp, p, ri)) for p in pair]
+    if not (js[0] < js[1] and ji[0] > ji[1]):
+        return Finding(
+            check,
+            Verdict.UNKNOWN,
+            f"{check}: replay failed: the policies from the "
+            "solver are not ordered oppositely on exact evaluation",
+            reason="replay failed",
+            options=options,
+            elapsed=clock.elapsed,
+        )
+    return Finding(
+        check,
+        Verdict.VIOLATED,
+        f"pi' earns more specified reward than pi ({js[1]} > {js[0]}) but less intended reward "
+        f"({ji[1]} < {ji[0]}): optimising the specified reward can lose intended return",
+        witness={"pi": _describe(mdp, pi), "pi_prime": _describe(mdp, pi2)},
+        values={
+            "pi": {"specified": js[0], "intended": ji[0]},
+            "pi_prime": {"specified": js[1], "intended": ji[1]},
+        },
+        method=method,
+        options=options,
+        stats=stats,
+        elapsed=clock.elapsed,
+        query=query,
+    )
+
+
+def _hackable_among(
+    mdp: MDP,
+    rs: list[list[Fraction]],
+    ri: list[list[Fraction]],
+    policies: Sequence[object],
+    clock: Clock,
+    check: str,
+) -> Finding:
+    strategies = [as_strategy(mdp, p) for p in policies]
+    returns = [
+        (start_value(mdp, values(mdp, st, rs)), start_value(mdp, values(mdp, st, ri)))
+        for st in strategies
+    ]
+    options = {"policies": f"{len(strategies)} given"}
+    for i, (si, ii) in enumerate(returns):
+        for j, (sj, ij) in enumerate(returns):
+            if si < sj and ii > ij:
+                return _pair_finding(
+                    mdp,
+                    rs,
+                    ri,
+                    (strategies[i], strategies[j]),
+                    clock,
+                    options,
+                    check,
+                    {},
+                    None,
+                    method="exact",
+                )
+    return Finding(
+        check,
+        Verdict.PROVED,
+        "no two of the given policies are ordered oppositely (exact evaluation)",
+        method="exact",
+        options=options,
+        elapsed=clock.elapsed,
+    )
+
+
+def equivalent(
+    mdp: MDP, r1: RewardLike, r2: RewardLike, *, budget: Budget | None = None
+) -> Finding:
+    """Is ``r2 = c * r1 + gamma * Phi(s2) - Phi(s)`` for some c > 0 and potential Phi, on every
+    transition the MDP can take (Ng, Harada & Russell 1999)?  Then both rewards have the
+    same optimal policies.  Phi is pinned to 0 on terminal states (episodes end there);
+    with gamma < 1 it is otherwise free.
+
+    PROVED returns c (``figures["scale"]``) and Phi (``values["potential"]``), exactly.
+    Otherwise a pair of policies the two rewards order oppositely is the witness
+    (VIOLATED); if none exists the answer is UNKNOWN (not shaped, yet no preference differs).
+    """
+    clock = Clock()
+    t1 = reward_table(mdp, r1, "r1")
+    t2 = reward_table(mdp, r2, "r2")
+    n = mdp.n_states
+    rows: list[tuple[dict[int, Fraction], str, Fraction]] = [({0: Fraction(1)}, ">", Fraction(0))]
+    for s in range(n):
+        if s in mdp.terminal:
+            rows.append(({1 + s: Fraction(1)}, "==", Fraction(0)))
+            continue
+        for a in range(mdp.n_actions):
+            for k, (s2, _) in enumerate(mdp.P[s][a]):
+                row = {0: t1[s][a][k], 1 + s: Fraction(-1)}
+                row[1 + s2] = row.get(1 + s2, Fraction(0)) + mdp.gamma
+                rows.append(({i: c for i, c in row.items() if c != 0}, "==", t2[s][a][k]))
+    names = ["scale"] + [f"phi_{i}" for i in range(n)]
+    answer = feasible(n + 1, rows, budget or Budget(), names=names, export=True)
+    if answer.status == "sat" and answer.values is not None:
+        c, phi = answer.values[0], answer.values[1:]
+        if _shaped(mdp, t1, t2, c, phi):
+            return Finding(
+                "equivalent",
+                Verdict.PROVED,
+                f"r2 = {c} * r1 + gamma * Phi(s') - Phi(s) on every possible transition: both "
+                "rewards have the same optimal policies",
+                figures={"scale": c},
+                values={"potential": {str(mdp.states[i]): phi[i] for i in range(n)}},
+                method="smt",
+                stats=answer.stats,
+                elapsed=clock.elapsed,
+                query=answer.smt2,
+            )
+        return Finding(
+            "equivalent",
+            Verdict.UNKNOWN,
+            "replay failed: the potential does not reproduce r2 exactly",
+            reason="replay failed",
+            elapsed=clock.elapsed,
+        )
+    if answer.status == "unknown":
+        return Finding(
+            "equivalent",
+            Verdict.UNKNOWN,
+            f"equivalent could not be decided: {answer.reason}",
+            reason=answer.reason,
+            elapsed=clock.elapsed,
+        )
+    pair = hackable(mdp, r1, r2, budget=budget, check="equivalent")
+    if pair.verdict is Verdict.VIOLATED:
+        return attrs.evolve(
+            pair,
+            message="r2 is not a positive multiple of r1 plus potential "
+            "shaping, and the two order these policies oppositely: " + pair.message,
+            elapsed=clock.elapsed,
+        )
+    reason = (
+        "r2 is not r1 up to scale and potential shaping, yet no pair of stationary "
+        "policies is ordered oppositely"
+        if pair.verdict is Verdict.PROVED
+        else pair.reason
+    )
+    return Finding(
+        "equivalent", Verdict.UNKNOWN, f"equivalent: {reason}", reason=reason, elapsed=clock.elapsed
+    )
+
+
+def _shaped(
+    mdp: MDP,
+    t1: list[list[list[Fraction]]],
+    t2: list[list[list[Fraction]]],
+    c: Fraction,
+    phi: Sequence[Fraction],
+) -> bool:
+    return (
+        c > 0
+        and all(
+            t2[s][a][k] == c * t1[s][a][k] + mdp.gamma * phi[s2] - phi[s]
+            for s in range(mdp.n_states)
+            if s not in mdp.terminal
+            for a in range(mdp.n_actions)
+            for k, (s2, _) in enumerate(mdp.P[s][a])
+        )
+        and all(phi[t] == 0 for t in mdp.terminal)
+    )
+
+
+@attrs.frozen
+class Epic:
+    """The EPIC pseudometric (Gleave et al. 2021) between two rewards.
+
+    ``distance`` = sqrt((1 - rho) / 2) of the canonicalised rewards under the coverage
+    distribution.  ``exact``: computed in rationals; then ``zero`` is decided exactly
+    (rho == 1) and ``rho_squared`` is the exact square of the correlation.
+    """
+
+    distance: float
+    rho: float
+    exact: bool
+    zero: bool
+    rho_squared: Fraction | None
+
+
+def epic(
+    mdp: MDP,
+    r1: RewardLike,
+    r2: RewardLike,
+    *,
+    coverage: object = None,
+    actions: object = None,
+    exact: bool | None = None,
+) -> Epic:
+    """EPIC distance under ``coverage`` (a distribution over states: {state: p}; default
+    uniform) and ``actions`` (over actions; default uniform), with S, S' independent.
+
+    Exact (Fractions) for models with up to 60 states unless ``exact`` says otherwise;
+    zero for rewards equal up to positive scale and potential shaping.
+    """
+    n, m = mdp.n_states, mdp.n_actions
+    ds = _distribution(mdp.states, coverage, "coverage")
+    da = _distribution(mdp.actions, actions, "actions")
+    exact = n <= 60 if exact is None else exact
+    f1 = reward_function(mdp, r1, "r1")
+    f2 = reward_function(mdp, r2, "r2")
+    if exact:
+        c1 = _canonical(f1, n, m, ds, da, mdp.gamma)
+        c2 = _canonical(f2, n, m, ds, da, mdp.gamma)
+        w = [ds[s] * da[a] * ds[t] for s in range(n) for a in range(m) for t in range(n)]
+        mean1 = sum((wi * x for wi, x in zip(w, c1, strict=True)), Fraction(0))
+        mean2 = sum((wi * x for wi, x in zip(w, c2, strict=True)), Fraction(0))
+        cov = sum(
+            (wi * (x - mean1) * (y - mean2) for wi, x, y in zip(w, c1, c2, strict=True)),
+            Fraction(0),
+        )
+        v1 = sum((wi * (x - mean1) ** 2 for wi, x in zip(w, c1, strict=True)), Fraction(0))
+        v2 = sum((wi * (y - mean2) ** 2 for wi, y in zip(w, c2, strict=True)), Fraction(0))
+        if v1 == 0 or v2 == 0:
+            raise SpecError("EPIC is undefined when a canonicalised reward is constant")
+        rho_sq = cov * cov / (v1 * v2)
+        rho = math.copysign(math.sqrt(float(rho_sq)), float(cov))
+        zero = cov > 0 and rho_sq == 1
+        distance = 0.0 if zero else math.sqrt(max(0.0, (1 - rho) / 2))
+        return Epic(distance, 1.0 if zero else rho, True, zero, rho_sq)
+    import numpy as np
+
+    R1 = np.array([[[float(f1(s, a, t)) for t in range(n)] for a in range(m)] for s in range(n)])
+    R2 = np.array([[[float(f2(s, a, t)) for t in range(n)] for a in range(m)] for s in range(n)])
+    pS = np.array([float(x) for x in ds])
+    pA = np.array([float(x) for x in da])
+    g = float(mdp.gamma)
+
+    def canon(R: Any) -> Any:
+        mean_from = np.einsum("sat,a,t->s", R, pA, pS)
+        return R + g * mean_from[None, None, :] - mean_from[:, None, None] - g * (pS @ mean_from)
+
+    C1, C2 = canon(R1), canon(R2)
+    W = np.einsum("s,a,t->sat", pS, pA, pS)
+    m1, m2 = (W * C1).sum(), (W * C2).sum()
+    cov = (W * (C1 - m1) * (C2 - m2)).sum()
+    rho = float(cov / np.sqrt((W * (C1 - m1) ** 2).sum() * (W * (C2 - m2) ** 2).sum()))
+    return Epic(math.sqrt(max(0.0, (1 - rho) / 2)), rho, False, False, None)
+
+
+def _distribution(items: Sequence[Hashable], given: object, what: str) -> list[Fraction]:
+    if given is None:
+        return [Fraction(1, len(items))] * len(items)
+    if not isinstance(given, dict):
+        raise OptionError(f"{what} must be a mapping from items to probabilities")
+    out = [to_fraction(given.get(x, 0), f"{what} of {x!r}") for x in items]
+    if sum(out, Fraction(0)) != 1:
+        raise OptionError(f"{what} probabilities do not sum to 1")
+    return out
+
+
+def _canonical(
+    f: Any, n: int, m: int, ds: list[Fraction], da: list[Fraction], gamma: Fraction
+) -> list[Fraction]:
+    mean_from = [
+        sum((da[a] * ds[t] * f(s, a, t) for a in range(m) for t in range(n)), Fraction(0))
+        for s in range(n)
+    ]
+    overall = sum((ds[s] * mean_from[s] for s in range(n)), Fraction(0))
+    return [
+        f(s, a, t) + gamma * mean_from[t] - mean_from[s] - gamma * overall
+        for s in range(n)
+        for a in range(m)
+        for t in range(n)
+    ]

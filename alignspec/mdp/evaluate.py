@@ -1,0 +1,161 @@
+"""Exact policy evaluation and optimal policies (floats propose, Fractions decide)."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from fractions import Fraction
+from typing import Literal
+
+import numpy as np
+
+from alignspec.errors import SpecError
+from alignspec.mdp.linalg import SingularSystem, solve
+from alignspec.mdp.model import MDP, RewardLike, expected, reward_table
+from alignspec.space import to_fraction
+
+#: A stationary stochastic policy: per state index, [(action index, probability)].
+Strategy = list[list[tuple[int, Fraction]]]
+
+
+def as_strategy(mdp: MDP, policy: object) -> Strategy:
+    """Accepts {state: action}, {state: {action: prob}}, or a list of actions per state index
+    (states missing from a mapping take the first action; terminal states do not matter)."""
+    out: Strategy = []
+    for i, s in enumerate(mdp.states):
+        if isinstance(policy, Mapping):
+            choice = policy.get(s, mdp.actions[0])
+        elif isinstance(policy, Sequence) and not isinstance(policy, str):
+            choice = policy[i]
+        else:
+            raise SpecError(f"a policy is a mapping from states to actions, got {policy!r}")
+        if isinstance(choice, Mapping):
+            row = [
+                (_action(mdp, a), to_fraction(p, f"P({a!r}|{s!r})")) for a, p in choice.items() if p
+            ]
+            if sum((p for _, p in row), Fraction(0)) != 1:
+                raise SpecError(f"action probabilities at {s!r} do not sum to 1")
+            out.append(row)
+        else:
+            out.append([(_action(mdp, choice), Fraction(1))])
+    return out
+
+
+def _action(mdp: MDP, a: Hashable) -> int:
+    try:
+        return mdp.actions.index(a)
+    except ValueError:
+        raise SpecError(f"{a!r} is not an action of the MDP {mdp.actions}") from None
+
+
+def values(mdp: MDP, strategy: Strategy, r: list[list[Fraction]]) -> list[Fraction]:
+    """V(s) for every state, exactly: solves (I - gamma P_pi) V = r_pi on non-terminal states."""
+    live = [i for i in range(mdp.n_states) if i not in mdp.terminal]
+    col = {s: k for k, s in enumerate(live)}
+    rows, rhs = [], []
+    for s in live:
+        row: dict[int, Fraction] = {col[s]: Fraction(1)}
+        total = Fraction(0)
+        for a, pa in strategy[s]:
+            total += pa * r[s][a]
+            for s2, p in mdp.P[s][a]:
+                if s2 in col:
+                    row[col[s2]] = row.get(col[s2], Fraction(0)) - mdp.gamma * pa * p
+        rows.append({k: v for k, v in row.items() if v != 0})
+        rhs.append(total)
+    try:
+        solution = solve(rows, rhs)
+    except SingularSystem:
+        raise SpecError(
+            "the policy never reaches a terminal state from some state, so its "
+            "undiscounted return does not exist (gamma = 1)"
+        ) from None
+    v = [Fraction(0)] * mdp.n_states
+    for s, k in col.items():
+        v[s] = solution[k]
+    return v
+
+
+def start_value(mdp: MDP, v: Sequence[Fraction]) -> Fraction:
+    """J = expected value of the initial state."""
+    return sum((p * v[s] for s, p in mdp.init), Fraction(0))
+
+
+def evaluate(mdp: MDP, policy: object, reward: RewardLike) -> Fraction:
+    """The exact expected (discounted) return of ``policy`` from the initial distribution."""
+    r = expected(mdp, reward_table(mdp, reward))
+    return start_value(mdp, values(mdp, as_strategy(mdp, policy), r))
+
+
+def q_values(mdp: MDP, r: list[list[Fraction]], v: Sequence[Fraction], s: int) -> list[Fraction]:
+    return [
+        r[s][a] + mdp.gamma * sum((p * v[s2] for s2, p in mdp.P[s][a]), Fraction(0))
+        for a in range(mdp.n_actions)
+    ]
+
+
+def optimal(
+    mdp: MDP,
+    r: list[list[Fraction]],
+    *,
+    sense: Literal["max", "min"] = "max",
+    allowed: Sequence[Sequence[int]] | None = None,
+) -> tuple[list[int], list[Fraction]]:
+    """An optimal deterministic policy and its exact values.
+
+    Floating-point policy iteration proposes; exact policy iteration (Fractions) then
+    improves until no action is strictly better anywhere, which is exact optimality.
+    ``allowed[s]`` restricts the actions considered at s.
+    """
+    acts = [
+        list(allowed[s]) if allowed is not None else list(range(mdp.n_actions))
+        for s in range(mdp.n_states)
+    ]
+    choice = _float_proposal(mdp, r, sense, acts)
+
+    def better(x: Fraction, y: Fraction) -> bool:
+        return x > y if sense == "max" else x < y
+
+    for _ in range(10_000):
+        v = values(mdp, [[(a, Fraction(1))] for a in choice], r)
+        changed = False
+        for s in range(mdp.n_states):
+            if s in mdp.terminal:
+                continue
+            q = q_values(mdp, r, v, s)
+            best = choice[s]
+            for a in acts[s]:
+                if better(q[a], q[best]):
+                    best = a
+            if best != choice[s]:
+                choice[s], changed = best, True
+        if not changed:
+            return choice, v
+    raise SpecError("policy iteration did not converge")  # cannot happen: finite improvement
+
+
+def _float_proposal(
+    mdp: MDP, r: list[list[Fraction]], sense: str, acts: list[list[int]]
+) -> list[int]:
+    n, m = mdp.n_states, mdp.n_actions
+    sign = 1.0 if sense == "max" else -1.0
+    R = np.array([[float(x) for x in row] for row in r]) * sign
+    P = np.zeros((n, m, n))
+    for s in range(n):
+        for a in range(m):
+            for s2, p in mdp.P[s][a]:
+                P[s, a, s2] = float(p)
+    mask = np.full((n, m), -np.inf)
+    for s in range(n):
+        mask[s, acts[s]] = 0.0
+    gamma = float(mdp.gamma) if mdp.gamma < 1 else 1.0
+    v = np.zeros(n)
+    for _ in range(5000):
+        q = R + gamma * P @ v + mask
+        new = q.max(axis=1)
+        new[list(mdp.terminal)] = 0.0
+        if np.max(np.abs(new - v)) < 1e-12:
+            v = new
+            break
+        v = new
+    q = R + gamma * P @ v + mask
+    return [int(np.argmax(q[s])) if np.isfinite(q[s]).any() else acts[s][0] for s in range(n)]

@@ -4,7 +4,7 @@ Outer alignment: is the reward we wrote the goal we meant?  Every verdict is PRO
 sound argument), VIOLATED (a witness replayed exactly) or UNKNOWN (with the reason).
 """
 
-from alignspec import inner, outer, policy, strategies
+from alignspec import inner, mdp, outer, policy, strategies
 from alignspec.actions import Actions
 from alignspec.check import check
 from alignspec.errors import (
@@ -21,6 +21,7 @@ from alignspec.errors import (
     UnsupportedExpressionError,
 )
 from alignspec.learned import Learned
+from alignspec.mdp import MDP, MDPSpec, Trajectories, TransitionSystem
 from alignspec.policy import (
     CallablePolicy,
     ExprPolicy,
@@ -43,6 +44,7 @@ from alignspec.symbolic.labels import eq, indicator, ne
 __version__ = "0.1.0"
 
 __all__ = [
+    "MDP",
     "Actions",
     "Bool",
     "BoundsError",
@@ -59,6 +61,7 @@ __all__ = [
     "Leaf",
     "Learned",
     "LinearPolicy",
+    "MDPSpec",
     "MLPPolicy",
     "NotBooleanError",
     "NotNumericError",
@@ -74,6 +77,8 @@ __all__ = [
     "SpecFileError",
     "Split",
     "TablePolicy",
+    "Trajectories",
+    "TransitionSystem",
     "TreePolicy",
     "UnknownLabelError",
     "UnknownSymbolError",
@@ -86,6 +91,7 @@ __all__ = [
     "extract",
     "indicator",
     "inner",
+    "mdp",
     "ne",
     "outer",
     "policy",

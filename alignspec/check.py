@@ -8,6 +8,7 @@ from alignspec.engine import SAMPLES
 from alignspec.errors import OptionError, SpecError
 from alignspec.inner import optimality, oversight, shift, verify
 from alignspec.learned import Learned
+from alignspec.mdp.spec import MDPSpec, Trajectories
 from alignspec.outer import goodhart_curve, hacking, inversion, requirements
 from alignspec.policy.base import Policy
 from alignspec.results import Finding, Report
@@ -50,7 +51,7 @@ def applicable_inner(
 
 
 def check(
-    spec: Spec | Learned,
+    spec: Spec | Learned | MDPSpec | Trajectories,
     *,
     policy: Policy | None = None,
     train: object = None,
@@ -67,9 +68,12 @@ def check(
     everywhere), ``shift`` (given ``train`` and ``deploy``; otherwise ``optimality`` on
     ``train`` or everywhere, against the reward or else the intended utility) and, given
     an ``oversight`` flag, ``oversight`` (strategic compliance when the spec has
-    requirements).  A :class:`Learned` runs its inner checks only.  The Report's verdict is
-    the worst of its findings (VIOLATED > UNKNOWN > PROVED).
+    requirements).  A :class:`Learned` runs its inner checks only; an ``MDPSpec`` runs
+    regret, hackable (and forbidden), a ``Trajectories`` bounded model checking.  The
+    Report's verdict is the worst of its findings (VIOLATED > UNKNOWN > PROVED).
     """
+    if isinstance(spec, (MDPSpec, Trajectories)):
+        return spec.check()
     if isinstance(spec, Learned):
         learned = spec
         inner_names = (

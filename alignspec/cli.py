@@ -17,6 +17,7 @@ from alignspec.engine import SAMPLES
 from alignspec.errors import SpecError
 from alignspec.learned import Learned
 from alignspec.loader import Target, load
+from alignspec.mdp.spec import MDPSpec, Trajectories
 from alignspec.report import json as json_report
 from alignspec.report import text
 from alignspec.results import Report
@@ -33,6 +34,8 @@ class _Task:
 
     def __call__(self, target: Target) -> Report:
         checks = None
+        if isinstance(target, (MDPSpec, Trajectories)):
+            return check(target)
         if self.checks is not None:
             checks = [c for c in _default_checks(target) if c in self.checks]
         return check(
@@ -41,6 +44,8 @@ class _Task:
 
 
 def _default_checks(target: Target) -> tuple[str, ...]:
+    if isinstance(target, (MDPSpec, Trajectories)):
+        return ()
     if isinstance(target, Learned):
         return applicable_inner(
             target.spec, train=target.train, deploy=target.deploy, oversight=target.oversight

@@ -14,6 +14,7 @@ import attrs
 
 from alignspec.errors import SpecError, SpecFileError
 from alignspec.learned import Learned
+from alignspec.mdp.spec import MDPSpec, Trajectories
 from alignspec.spec import Spec
 
 
@@ -47,7 +48,8 @@ def _line_in(err: BaseException, path: Path) -> str:
     return line
 
 
-Target = Spec | Learned
+Target = Spec | Learned | MDPSpec | Trajectories
+TARGETS = (Spec, Learned, MDPSpec, Trajectories)
 
 
 def specs_in(module: ModuleType) -> list[Target]:
@@ -59,7 +61,7 @@ def specs_in(module: ModuleType) -> list[Target]:
             continue
         items: Iterable[object] = obj if isinstance(obj, (list, tuple)) else [obj]
         for i, item in enumerate(items):
-            if isinstance(item, (Spec, Learned)) and not any(item is s for s in found):
+            if isinstance(item, TARGETS) and not any(item is s for s in found):
                 if item.name is None:
                     item = attrs.evolve(
                         item, name=attr if item is obj else f"{attr}[{i}]", source=item.source

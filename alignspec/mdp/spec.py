@@ -1,0 +1,151 @@
+"""Bundles for spec files: an MDP with its specified and intended rewards, and a
+transition system with the trajectory question to ask of it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any
+
+import attrs
+
+from alignspec.errors import OptionError, SpecError
+from alignspec.mdp.checks import hackable, regret
+from alignspec.mdp.evaluate import optimal
+from alignspec.mdp.model import MDP, expected, reward_table
+from alignspec.mdp.system import TransitionSystem, bmc
+from alignspec.outer._support import Clock
+from alignspec.policy.base import Policy
+from alignspec.results import Finding, Report, Verdict
+from alignspec.spec import Expect, _caller
+
+
+def _expect(instance: Any, attribute: Any, value: object) -> None:
+    if value not in (None, "aligned", "misaligned"):
+        raise OptionError(f"expect={value!r}; use 'aligned', 'misaligned' or None")
+
+
+@attrs.frozen
+class MDPSpec:
+    """An MDP, the reward we wrote (``specified``) and the one we meant (``intended``), and
+    optionally ``forbid``: states the optimised behaviour must never reach (a predicate or
+    a collection of states)."""
+
+    mdp: MDP
+    specified: Any
+    intended: Any
+    forbid: Any = None
+    name: str | None = None
+    expect: Expect | None = attrs.field(default=None, validator=_expect)
+    source: tuple[str, int] | None = attrs.field(
+        factory=_caller, eq=False, repr=False, kw_only=True
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.mdp, MDP):
+            raise SpecError(f"MDPSpec needs an alignspec.mdp.MDP, got {self.mdp!r}")
+        reward_table(self.mdp, self.specified, "specified reward")  # validate early
+        reward_table(self.mdp, self.intended, "intended reward")
+
+    @property
+    def label(self) -> str:
+        return self.name or "<unnamed MDP spec>"
+
+    def check(self) -> Report:
+        findings = [
+            regret(self.mdp, self.specified, self.intended),
+            hackable(self.mdp, self.specified, self.intended),
+        ]
+        if self.forbid is not None:
+            findings.append(forbidden(self.mdp, self.specified, self.forbid))
+        return Report(self.label, tuple(findings), self.expect, self.source)
+
+
+def forbidden(
+    mdp: MDP,
+    specified: Any,
+    forbid: Callable[[Hashable], bool] | Iterable[Hashable],
+) -> Finding:
+    """Can a policy optimal for the specified reward reach a forbidden state (with positive
+    probability)?  Exact: optimal policy by exact policy iteration, then reachability.
+    Ties between optimal actions are resolved as the exact policy iteration resolves them."""
+    clock = Clock()
+    bad = (
+        {i for i, s in enumerate(mdp.states) if forbid(s)}
+        if callable(forbid)
+        else {mdp.index[s] for s in forbid}
+    )
+    choice, _ = optimal(mdp, expected(mdp, reward_table(mdp, specified, "specified reward")))
+    parent: dict[int, int | None] = {s: None for s, _ in mdp.init}
+    frontier = list(parent)
+    while frontier:
+        s = frontier.pop(0)
+        if s in bad:
+            path = []
+            node: int | None = s
+            while node is not None:
+                path.append(node)
+                node = parent[node]
+            steps = [f"{mdp.states[a]} -{mdp.actions[choice[a]]}->" for a in reversed(path[1:])]
+            route = " ".join([*steps, str(mdp.states[s])])
+            return Finding(
+                "forbidden",
+                Verdict.VIOLATED,
+                f"the specified-optimal policy reaches the forbidden state "
+                f"{mdp.states[s]!r}: {route}",
+                method="exact",
+                witness={
+                    "path": {str(i): str(mdp.states[n]) for i, n in enumerate(reversed(path))}
+                },
+                elapsed=clock.elapsed,
+            )
+        if s in mdp.terminal:
+            continue
+        for s2, _ in mdp.P[s][choice[s]]:
+            if s2 not in parent:
+                parent[s2] = s
+                frontier.append(s2)
+    return Finding(
+        "forbidden",
+        Verdict.PROVED,
+        "the specified-optimal policy never reaches a forbidden state",
+        method="exact",
+        elapsed=clock.elapsed,
+    )
+
+
+@attrs.frozen
+class Trajectories:
+    """A bounded-model-checking question about a transition system (see ``bmc``)."""
+
+    system: TransitionSystem
+    specified: Any = None
+    intended: Any = None
+    horizon: int = 10
+    reach: Any = None
+    below: Any = None
+    require: tuple[Any, ...] = ()
+    gamma: Any = 1
+    policy: Policy | None = None
+    name: str | None = None
+    expect: Expect | None = attrs.field(default=None, validator=_expect)
+    source: tuple[str, int] | None = attrs.field(
+        factory=_caller, eq=False, repr=False, kw_only=True
+    )
+
+    @property
+    def label(self) -> str:
+        return self.name or self.system.name or "<unnamed system>"
+
+    def check(self) -> Report:
+        finding = bmc(
+            self.system,
+            self.specified,
+            self.intended,
+            horizon=self.horizon,
+            reach=self.reach,
+            below=self.below,
+            require=self.require,
+            gamma=self.gamma,
+            policy=self.policy,
+        )
+        return Report(self.label, (finding,), self.expect, self.source)

@@ -291,7 +291,7 @@ def _pair_finding(
     query: str | None,
     method: str = "smt",
 ) -> Finding:
-    pi, pi2 = pair
+    first, second = _describe(mdp, pair[0]), _describe(mdp, pair[1])
     js = [start_value(mdp, values(mdp, p, rs)) for p in pair]
     ji = [start_value(mdp, values(mdp, p, ri)) for p in pair]
     if not (js[0] < js[1] and ji[0] > ji[1]):
@@ -308,8 +308,9 @@ def _pair_finding(
         check,
         Verdict.VIOLATED,
         f"pi' earns more specified reward than pi ({js[1]} > {js[0]}) but less intended reward "
-        f"({ji[1]} < {ji[0]}): optimising the specified reward can lose intended return",
-        witness={"pi": _describe(mdp, pi), "pi_prime": _describe(mdp, pi2)},
+        f"({ji[1]} < {ji[0]}): optimising the specified reward can lose intended return; "
+        f"they differ at {_differences(first, second)}",
+        witness={"pi": first, "pi_prime": second},
         values={
             "pi": {"specified": js[0], "intended": ji[0]},
             "pi_prime": {"specified": js[1], "intended": ji[1]},
@@ -320,6 +321,11 @@ def _pair_finding(
         elapsed=clock.elapsed,
         query=query,
     )
+
+
+def _differences(first: dict[str, Any], second: dict[str, Any], shown: int = 6) -> str:
+    diff = [f"{s} ({first[s]} vs {second[s]})" for s in first if first[s] != second.get(s)]
+    return ", ".join(diff[:shown]) + (f" and {len(diff) - shown} more" if len(diff) > shown else "")
 
 
 def _hackable_among(

@@ -9,7 +9,7 @@ from typing import Any
 import attrs
 
 from alignspec.errors import OptionError, SpecError
-from alignspec.mdp.checks import hackable, regret
+from alignspec.mdp.checks import epic, equivalent, hackable, regret
 from alignspec.mdp.evaluate import optimal
 from alignspec.mdp.model import MDP, expected, reward_table
 from alignspec.mdp.system import TransitionSystem, bmc
@@ -34,6 +34,7 @@ class MDPSpec:
     specified: Any
     intended: Any
     forbid: Any = None
+    checks: tuple[str, ...] = ("regret", "hackable")
     name: str | None = None
     expect: Expect | None = attrs.field(default=None, validator=_expect)
     source: tuple[str, int] | None = attrs.field(
@@ -41,6 +42,9 @@ class MDPSpec:
     )
 
     def __attrs_post_init__(self) -> None:
+        unknown = [c for c in self.checks if c not in ("regret", "hackable", "equivalent")]
+        if unknown:
+            raise OptionError(f"MDPSpec checks {unknown}: choose from regret, hackable, equivalent")
         if not isinstance(self.mdp, MDP):
             raise SpecError(f"MDPSpec needs an alignspec.mdp.MDP, got {self.mdp!r}")
         reward_table(self.mdp, self.specified, "specified reward")  # validate early
@@ -51,13 +55,26 @@ class MDPSpec:
         return self.name or "<unnamed MDP spec>"
 
     def check(self) -> Report:
-        findings = [
-            regret(self.mdp, self.specified, self.intended),
-            hackable(self.mdp, self.specified, self.intended),
-        ]
+        """The listed ``checks`` (regret, hackable, equivalent), plus forbidden."""
+        runners = {
+            "regret": lambda: regret(self.mdp, self.specified, self.intended),
+            "hackable": lambda: hackable(self.mdp, self.specified, self.intended),
+            "equivalent": lambda: _equivalent_with_epic(self.mdp, self.intended, self.specified),
+        }
+        findings = [runners[c]() for c in self.checks]
         if self.forbid is not None:
             findings.append(forbidden(self.mdp, self.specified, self.forbid))
         return Report(self.label, tuple(findings), self.expect, self.source)
+
+
+def _equivalent_with_epic(mdp: MDP, intended: Any, specified: Any) -> Finding:
+    finding = equivalent(mdp, intended, specified)
+    distance = epic(mdp, intended, specified)
+    figures = dict(finding.figures)
+    figures["epic_rho_squared"] = distance.rho_squared
+    extra = "0 (exact)" if distance.zero else f"{distance.distance:.4g}"
+    message = f"{finding.message}; EPIC distance {extra}"
+    return attrs.evolve(finding, figures=figures, message=message)
 
 
 def forbidden(

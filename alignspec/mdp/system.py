@@ -225,16 +225,18 @@ def bmc(
             elapsed=clock.elapsed,
             query=query,
         )
+    states = dict(result.states)  # the last state takes no action: drop its free choice
+    states[roles[-1]] = {n: states[roles[-1]][n] for n in system.space.names}
     trace = _trace(result.states, roles, spec_r, int_r, reqs, dom, g)
     lines = [f"a trajectory of {horizon} steps that games the specified reward:"] + [
-        f"  {role}: {show(result.states[role])}" for role in roles
+        f"  {role}: {show(states[role])}" for role in roles
     ]
     return Finding(
         "bmc",
         Verdict.VIOLATED,
         "\n".join(lines),
         spec=subject,
-        witness=result.states,
+        witness=states,
         method=result.method,
         options=options,
         stats=result.stats,

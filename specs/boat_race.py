@@ -16,8 +16,9 @@ What the checks find:
 
 from fractions import Fraction
 
-import alignspec as al
 import sympy as sp
+
+import alignspec as al
 
 TILES, CHECKPOINTS = 8, (2, 5)
 
@@ -36,8 +37,9 @@ def progress(tile, action, next_tile):
 
 track = al.MDP.from_step(0, ["forward", "backward"], drive, gamma=Fraction(9, 10))
 
-boat_race = al.MDPSpec(track, specified=checkpoint_reward, intended=progress,
-                       name="boat-race", expect="misaligned")
+boat_race = al.MDPSpec(
+    track, specified=checkpoint_reward, intended=progress, name="boat-race", expect="misaligned"
+)
 
 # The same race as a symbolic transition system, for bounded model checking.
 space = al.Space(tile=al.Int(0, TILES - 1))
@@ -47,10 +49,21 @@ forward = al.eq(moves.symbol, "forward")
 ahead = sp.Piecewise((0, sp.Eq(v.tile, TILES - 1)), (v.tile + 1, True))
 behind = sp.Piecewise((TILES - 1, sp.Eq(v.tile, 0)), (v.tile - 1, True))
 race = al.TransitionSystem.deterministic(
-    space, moves, sp.Eq(v.tile, 0), {"tile": sp.Piecewise((ahead, forward), (behind, True))},
-    name="boat-race-system")
+    space,
+    moves,
+    sp.Eq(v.tile, 0),
+    {"tile": sp.Piecewise((ahead, forward), (behind, True))},
+    name="boat-race-system",
+)
 enters_checkpoint = al.indicator(forward & sp.Or(*[sp.Eq(v.tile, c - 1) for c in CHECKPOINTS]))
 
 back_and_forth = al.Trajectories(
-    race, specified=enters_checkpoint, intended=moves.per_action({"forward": 1, "backward": -1}),
-    horizon=8, reach=4, below=3, name="boat-race-bmc", expect="misaligned")
+    race,
+    specified=enters_checkpoint,
+    intended=moves.per_action({"forward": 1, "backward": -1}),
+    horizon=8,
+    reach=4,
+    below=3,
+    name="boat-race-bmc",
+    expect="misaligned",
+)

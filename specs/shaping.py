@@ -34,9 +34,15 @@ def shaped(cell, action, next_cell):
     return base(cell, action, next_cell) + GAMMA * potential(next_cell) - potential(cell)
 
 
-corridor = al.MDP.from_step(0, ["left", "right"], walk, gamma=GAMMA,
-                            terminal=lambda cell: cell == GOAL)
+corridor = al.MDP.from_step(
+    0, ["left", "right"], walk, gamma=GAMMA, terminal=lambda cell: cell == GOAL
+)
 
-shaped_corridor = al.MDPSpec(corridor, specified=shaped, intended=base,
-                             checks=("regret", "hackable", "equivalent"),
-                             name="potential-shaping", expect="aligned")
+shaped_corridor = al.MDPSpec(
+    corridor,
+    specified=shaped,
+    intended=base,
+    checks=("regret", "hackable", "equivalent"),
+    name="potential-shaping",
+    expect="aligned",
+)

@@ -54,9 +54,13 @@ def watered(state, action, next_state):
     return int(a_wet) + int(b_wet)
 
 
-garden = al.MDP.from_step((2, False, False), ["left", "stay", "right"], step,
-                          gamma=Fraction(9, 10))
+garden = al.MDP.from_step((2, False, False), ["left", "stay", "right"], step, gamma=Fraction(9, 10))
 
-tomato_watering = al.MDPSpec(garden, specified=looks_watered, intended=watered,
-                             forbid=lambda state: state[0] == BUCKET,
-                             name="tomato-watering", expect="misaligned")
+tomato_watering = al.MDPSpec(
+    garden,
+    specified=looks_watered,
+    intended=watered,
+    forbid=lambda state: state[0] == BUCKET,
+    name="tomato-watering",
+    expect="misaligned",
+)

@@ -187,24 +187,12 @@ def policy_search(
         return _through_tree(
             policy, problem, policy_roles, candidates, budget, samples, region_cond
         )
-    rule = policy.rule()
-    links: tuple[NetworkLink, ...] = ()
-    if isinstance(policy, MLPPolicy):
-        box = input_box(policy, region_cond, budget)
-        if box is None:
-            return Search("none"), problem  # the region holds no state at all
-        links = tuple(policy.link(role, box) for role in policy_roles)
-    elif rule is None:
+    if policy.rule() is None and not isinstance(policy, MLPPolicy):
         return _sample(policy, problem, candidates, samples), None
-    with evaluate(False):
-        linked = problem.with_(
-            *[
-                (f"{role}: policy", at(rule, policy.domain, role))
-                for role in policy_roles
-                if rule is not None
-            ]
-        )
-    linked = attrs.evolve(linked, networks=links)
+    linked = link(policy, problem, policy_roles, budget, region_cond)
+    if linked is None:
+        return Search("none"), problem  # the region holds no state at all
+    links = linked.networks
     generic = samples if candidates is None and not links else 0
     result = search(linked, budget, generic)
     if result.status == "unknown" and candidates is not None and samples > 0:
@@ -296,6 +284,38 @@ def _through_tree(
         reason += f"; {sampled.reason}"
         stats.update(sampled.stats)
     return Search("unknown", method="extraction", reason=reason, stats=stats), query
+
+
+def link(
+    policy: Policy,
+    problem: Problem,
+    roles: Sequence[str],
+    budget: Budget,
+    region_cond: sympy.Basic | None = None,
+    boxes: Mapping[str, Sequence[Interval]] | None = None,
+) -> Problem | None:
+    """``problem`` with the policy choosing the action in ``roles``: its rule as constraints,
+    or network links with bounds over the region's box (None: the region is empty).
+    Black boxes have no encoding: callers sample them instead."""
+    rule = policy.rule()
+    links: tuple[NetworkLink, ...] = ()
+    if isinstance(policy, MLPPolicy):
+        box = input_box(policy, region_cond, budget)
+        if box is None:
+            return None
+        # explicit per-role boxes (e.g. reachable sets beyond the declared bounds) win
+        links = tuple(policy.link(role, list((boxes or {}).get(role, box))) for role in roles)
+    elif rule is None:
+        raise SpecError(f"{policy_name(policy)} is a black box: it has no solver encoding")
+    with evaluate(False):
+        linked = problem.with_(
+            *[
+                (f"{role}: policy", at(rule, policy.domain, role))
+                for role in roles
+                if rule is not None
+            ]
+        )
+    return attrs.evolve(linked, networks=links)
 
 
 def input_box(policy: MLPPolicy, cond: sympy.Basic | None, budget: Budget) -> list[Interval] | None:

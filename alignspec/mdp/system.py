@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
@@ -16,7 +17,7 @@ from alignspec.outer._support import Clock, show
 from alignspec.policy.base import Policy
 from alignspec.results import Finding, Verdict
 from alignspec.solver import Budget, Problem
-from alignspec.space import Space, State, to_fraction
+from alignspec.space import Int, Real, Space, State, Variable, to_fraction
 from alignspec.spec import _conditions
 from alignspec.symbolic.evaluate import holds, value_of
 from alignspec.symbolic.rename import at, canonical
@@ -50,6 +51,7 @@ class TransitionSystem:
         nexts = {f"{n}{NEXT}": v for n, v in space.variables.items()}
         self.full = Space(**self.domain.variables, **nexts)
         self.init = self._cond(init, self.space, "init")
+        self.update: dict[str, sympy.Basic] | None = None
         self.trans = tuple(
             self._cond(t, self.full, f"trans[{i}]") for i, t in enumerate(_conditions(trans))
         )
@@ -84,7 +86,11 @@ class TransitionSystem:
             n: sympy.Symbol(f"{n}{NEXT}", **space.symbols[n].assumptions0) for n in space.names
         }
         trans = [sympy.Eq(nexts[n], sympy.sympify(update[n])) for n in space.names]
-        return cls(space, actions, init, trans, name=name)
+        system = cls(space, actions, init, trans, name=name)
+        system.update = {n: canonical(update[n], system.domain) for n in space.names}
+        for e in system.update.values():
+            number_degree(e, system.domain.variables)
+        return system
 
     def step_condition(self, role: str, next_role: str) -> sympy.Basic:
         """The transition relation from the state-action in ``role`` to the state in
@@ -135,9 +141,14 @@ def bmc(
     specified return (sum of gamma^t * specified) reaches ``reach`` while the intended return
     stays below ``below`` or a requirement breaks on the way?
 
+    For deterministic systems, leaving the declared variable bounds is a violation too: each
+    step's states range over a box that soundly contains every reachable state (exact optima
+    of the update, rounded outward), so no trajectory is cut off by the bounds.  For general
+    relations the declared bounds are assumptions (states outside them are not considered).
+
     With ``policy`` (a tree, linear, network, table or expression policy over the system's
-    states and actions) the actions are the policy's: a closed-loop check.  PROVED means
-    no such trajectory of ``horizon`` steps exists (bounded: nothing is said beyond it).
+    states and actions) the actions are the policy's: a closed-loop check.  PROVED means no
+    such trajectory of ``horizon`` steps exists (bounded: nothing is said beyond it).
     VIOLATED gives the trajectory (``witness["t0"]``... and ``trace``), replayed exactly.
     """
     if horizon < 1:
@@ -154,42 +165,10 @@ def bmc(
         raise OptionError("below= needs an intended reward")
     if reach is not None and spec_r is None:
         raise OptionError("reach= needs a specified reward")
-    if below is None and not reqs:
+    if below is None and not reqs and system.update is None:
         raise OptionError("say what counts as bad: below= (intended return) or require=")
-    roles = [f"t{i}" for i in range(horizon + 1)]
-    acting = roles[:-1]
-    with evaluate(False):
-        constraints: list[tuple[str, sympy.Basic]] = [("init", at(system.init, dom, "t0"))]
-        constraints += [
-            (f"step {i}", system.step_condition(roles[i], roles[i + 1])) for i in range(horizon)
-        ]
-        spec_ret = _return(spec_r, dom, acting, g)
-        int_ret = _return(int_r, dom, acting, g)
-        if reach is not None:
-            constraints.append(
-                ("specified return reaches the threshold", spec_ret >= to_fraction(reach, "reach"))
-            )
-        bad = []
-        if below is not None:
-            bad.append(int_ret < to_fraction(below, "below"))
-        action_names = set(dom.names) - set(system.space.names)
-        for req in reqs:
-            uses_action = any(s.name in action_names for s in req.free_symbols)
-            for role in acting if uses_action else roles:
-                bad.append(sympy.Not(at(req, dom, role)))
-        constraints.append(
-            ("intended return below the threshold or a requirement broken", sympy.Or(*bad))
-        )
-    problem = Problem({r: dom for r in roles}, tuple(constraints))
-    query: Problem | None
-    if policy is None:
-        result, query = search(problem, b, samples), problem
-    else:
-        from alignspec.inner._support import policy_search
-
-        if policy.domain.variables != dom.variables:
-            raise SpecError("the policy's states and actions differ from the system's")
-        result, query = policy_search(policy, problem, acting, None, b, samples)
+    if policy is not None and policy.domain.variables != dom.variables:
+        raise SpecError("the policy's states and actions differ from the system's")
     options = {
         "horizon": horizon,
         "reach": reach,
@@ -198,13 +177,75 @@ def bmc(
         "policy": type(policy).__name__ if policy else None,
     }
     subject = system.name or "transition system"
+    roles = [f"t{i}" for i in range(horizon + 1)]
+    acting = roles[:-1]
+    spaces: dict[str, Space] = {r: dom for r in roles}
+    if system.update is not None:
+        boxes = reachable_boxes(system, horizon, b)
+        if boxes is None:
+            return Finding(
+                "bmc",
+                Verdict.UNKNOWN,
+                "bmc could not bound the reachable states",
+                spec=subject,
+                reason="the optimiser could not bound a step",
+                options=options,
+                elapsed=clock.elapsed,
+            )
+        spaces = {r: merge(box, system.actions) for r, box in zip(roles, boxes, strict=True)}
+    with evaluate(False):
+        constraints = _unroll(system, roles)
+        if reach is not None:
+            constraints.append(
+                (
+                    "specified return reaches the threshold",
+                    _return(spec_r, dom, acting, g) >= to_fraction(reach, "reach"),
+                )
+            )
+        bad: list[sympy.Basic] = []
+        if below is not None:
+            bad.append(_return(int_r, dom, acting, g) < to_fraction(below, "below"))
+        action_names = set(dom.names) - set(system.space.names)
+        for req in reqs:
+            uses_action = any(s.name in action_names for s in req.free_symbols)
+            bad += [sympy.Not(at(req, dom, r)) for r in (acting if uses_action else roles)]
+        if system.update is not None:
+            bad += [_outside(system, r) for r in roles[1:]]
+        constraints.append(
+            (
+                "the intent breaks: return below the threshold, a requirement "
+                "broken or the declared bounds left",
+                sympy.Or(*bad),
+            )
+        )
+    problem = Problem(spaces, tuple(constraints))
+    query: Problem = problem
+    if policy is not None:
+        from alignspec.inner._support import link
+
+        linked = link(
+            policy,
+            problem,
+            acting,
+            b,
+            boxes={
+                r: [_interval(spaces[r].variables[n]) for n in system.space.names] for r in acting
+            },
+        )
+        if linked is not None:
+            query = linked
+    result = search(query, b, samples if policy is None else 0)
     if result.status == "none":
+        kinds = [
+            "breaks the intent" if (below is not None or reqs) else None,
+            "leaves the declared state bounds" if system.update is not None else None,
+        ]
+        said = " or ".join(k for k in kinds if k)
         return Finding(
             "bmc",
             Verdict.PROVED,
-            f"no trajectory of {horizon} steps from init reaches the specified "
-            "threshold while breaking the intent (bounded: nothing is claimed beyond "
-            f"{horizon} steps)",
+            f"no trajectory of {horizon} steps from init {said} (bounded: nothing is "
+            f"claimed beyond {horizon} steps)",
             spec=subject,
             method="smt",
             options=options,
@@ -225,21 +266,174 @@ def bmc(
             elapsed=clock.elapsed,
             query=query,
         )
-    states = dict(result.states)  # the last state takes no action: drop its free choice
-    states[roles[-1]] = {n: states[roles[-1]][n] for n in system.space.names}
-    trace = _trace(result.states, roles, spec_r, int_r, reqs, dom, g)
-    lines = [f"a trajectory of {horizon} steps that games the specified reward:"] + [
+    states = result.states
+    escape = next((i for i, r in enumerate(roles) if i and not _inside(system, states[r])), None)
+    kept = roles if escape is None else roles[: escape + 1]
+    if policy is not None and not all(
+        policy.with_action(states[r]) == states[r] for r in kept[:-1]
+    ):
+        reason = "replay failed: the policy's own evaluation disagrees with its encoding"
+        return Finding(
+            "bmc",
+            Verdict.UNKNOWN,
+            f"bmc could not be decided: {reason}",
+            spec=subject,
+            reason=reason,
+            options=options,
+            elapsed=clock.elapsed,
+        )
+    if escape is None:
+        what = "games the specified reward" if reach is not None else "breaks the intent"
+    else:
+        what = f"leaves the declared state bounds at step {escape}"
+    return _violation(
+        system,
+        {r: states[r] for r in kept},
+        kept,
+        what,
+        spec_r,
+        int_r,
+        reqs,
+        dom,
+        g,
+        subject,
+        result.method,
+        options,
+        result.stats,
+        clock,
+        query,
+    )
+
+
+def _interval(var: Variable) -> tuple[Fraction, Fraction]:
+    if isinstance(var, (Real, Int)):
+        return Fraction(var.lo), Fraction(var.hi)
+    return Fraction(0), Fraction(1)
+
+
+def _outside(system: TransitionSystem, role: str) -> sympy.Basic:
+    parts = []
+    for name, var in system.space.variables.items():
+        if isinstance(var, (Real, Int)):
+            x = at(system.space.symbols[name], system.domain, role)
+            parts += [x < sympy.Rational(str(var.lo)), x > sympy.Rational(str(var.hi))]
+    return sympy.Or(*parts)
+
+
+def _inside(system: TransitionSystem, state: State) -> bool:
+    try:
+        system.space.check_state({n: state[n] for n in system.space.names})
+    except SpecError:
+        return False
+    return True
+
+
+#: Reachable boxes are rounded outward to multiples of 2**-ROUND (sound, and small numbers).
+ROUND = 20
+
+
+def reachable_boxes(system: TransitionSystem, horizon: int, budget: Budget) -> list[Space] | None:
+    """Per step, a box containing every state reachable from ``init`` in that many steps
+    under any actions: exact optima of each update over the previous box, rounded outward.
+    None when an optimum cannot be computed."""
+    assert system.update is not None
+    start = Problem({"s": system.space}, (("init", at(system.init, system.space, "s")),))
+    box = _box(
+        system.space,
+        {
+            n: _range(start, at(system.space.symbols[n], system.space, "s"), budget)
+            for n in system.space.names
+        },
+    )
+    if box is None:
+        return None
+    out = [box]
+    for _ in range(horizon):
+        dom = merge(out[-1], system.actions)
+        here = Problem({"s": dom})
+        nxt = _box(
+            system.space,
+            {n: _range(here, at(e, dom, "s"), budget) for n, e in system.update.items()},
+        )
+        if nxt is None:
+            return None
+        out.append(nxt)
+    return out
+
+
+def _range(problem: Problem, expr: sympy.Basic, budget: Budget) -> tuple[Fraction, Fraction] | None:
+    from alignspec.engine import extremum
+
+    lo = extremum(problem, expr, budget, sense="min").value
+    hi = extremum(problem, expr, budget, sense="max").value
+    if lo is None or hi is None:
+        return None
+    scale = 2**ROUND
+    return Fraction(math.floor(lo * scale), scale), Fraction(math.ceil(hi * scale), scale)
+
+
+def _box(space: Space, ranges: Mapping[str, tuple[Fraction, Fraction] | None]) -> Space | None:
+    variables: dict[str, Variable] = {}
+    for name, var in space.variables.items():
+        r = ranges.get(name)
+        if r is None and isinstance(var, (Real, Int)):
+            return None
+        if isinstance(var, Real):
+            assert r is not None
+            variables[name] = Real(r[0], r[1])
+        elif isinstance(var, Int):
+            assert r is not None
+            variables[name] = Int(math.floor(r[0]), math.ceil(r[1]))
+        else:
+            variables[name] = var
+    return Space(**variables)
+
+
+def _unroll(system: TransitionSystem, roles: Sequence[str]) -> list[tuple[str, sympy.Basic]]:
+    out = [("init", at(system.init, system.domain, roles[0]))]
+    out += [
+        (f"step {i}", system.step_condition(roles[i], roles[i + 1])) for i in range(len(roles) - 1)
+    ]
+    return out
+
+
+def _violation(
+    system: TransitionSystem,
+    found: Mapping[str, State],
+    roles: Sequence[str],
+    what: str,
+    spec_r: sympy.Basic | None,
+    int_r: sympy.Basic | None,
+    reqs: Sequence[sympy.Basic],
+    dom: Space,
+    g: Fraction,
+    subject: str,
+    method: str,
+    options: dict[str, Any],
+    stats: dict[str, float],
+    clock: Clock,
+    query: Problem | None,
+) -> Finding:
+    states = dict(found)
+    if "bounds" not in what:  # the last state takes no action: drop its free choice
+        states[roles[-1]] = {n: states[roles[-1]][n] for n in system.space.names}
+    trace = _trace(found, roles, spec_r, int_r, reqs, dom, g)
+    lines = [f"a trajectory of {len(roles) - 1} steps that {what}:"] + [
         f"  {role}: {show(states[role])}" for role in roles
     ]
+    if "bounds" in what and system.update is not None:
+        last = found[roles[-1]]
+        nxt = {n: value_of(e, dom.variables, last) for n, e in system.update.items()}
+        lines.append(f"  next: {show(nxt)}")
     return Finding(
         "bmc",
         Verdict.VIOLATED,
         "\n".join(lines),
         spec=subject,
         witness=states,
-        method=result.method,
+        method=method,
         options=options,
-        stats=result.stats,
+        stats=stats,
         elapsed=clock.elapsed,
         trace=trace,
         query=query,

@@ -11,6 +11,7 @@ from alignspec.solver.backend import (
     maximize,
     smt2,
     solve,
+    solve_incremental,
     solver_versions,
 )
 
@@ -25,5 +26,6 @@ __all__ = [
     "maximize",
     "smt2",
     "solve",
+    "solve_incremental",
     "solver_versions",
 ]

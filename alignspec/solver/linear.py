@@ -50,7 +50,7 @@ def feasible(
             s.add(xs[i] >= 0)
         for coefficients, op, constant in rows:
             terms = [real(c) * xs[i] for i, c in coefficients.items() if c != 0]
-            lhs = z3.Sum(terms) if terms else z3.RealVal(0)
+            lhs = z3.Sum(terms) if len(terms) > 1 else terms[0] if terms else z3.RealVal(0)
             rhs = real(constant)
             s.add(
                 {

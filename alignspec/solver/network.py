@@ -29,7 +29,7 @@ def encode_network(
     scores: list[z3.ArithRef] = []
     for li, layer in enumerate(link.network.layers):
         pre = [
-            z3.Sum([real(w) * t for w, t in zip(row, terms, strict=True) if w != 0] + [real(b)])
+            _sum([real(w) * t for w, t in zip(row, terms, strict=True) if w != 0] + [real(b)])
             for row, b in zip(layer.weights, layer.bias, strict=True)
         ]
         if li == last:
@@ -67,3 +67,8 @@ def encode_network(
             wins = [si < sj for sj in scores[:i]] + [si <= sj for sj in scores[i + 1 :]]
         out.append((f"{link.role}: network picks action {i}", (action == i) == z3.And(*wins)))
     return out
+
+
+def _sum(terms: list[z3.ArithRef]) -> z3.ArithRef:
+    """z3.Sum of one term would print as a unary (+ t), which SMT-LIB forbids."""
+    return terms[0] if len(terms) == 1 else z3.Sum(terms)

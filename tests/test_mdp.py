@@ -1,0 +1,140 @@
+"""MDPs: exact evaluation, regret, hackability, shaping equivalence, EPIC, forbidden states."""
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+import alignspec as al
+from alignspec.loader import load
+from alignspec.mdp import epic, equivalent, evaluate, forbidden, hackable, regret
+
+P, V, U = al.Verdict.PROVED, al.Verdict.VIOLATED, al.Verdict.UNKNOWN
+TARGETS = {t.name: t for t in load(["specs"])}
+BOAT = TARGETS["boat-race"]
+SHAPED = TARGETS["potential-shaping"]
+
+
+def chain():
+    """0 -> 1 -> 2 (terminal) with 'go' (prob 1/2 to advance), 'stay' loops."""
+
+    def step(s, a):
+        return [(1, s)] if a == "stay" else [(Fraction(1, 2), s + 1), (Fraction(1, 2), s)]
+
+    return al.MDP.from_step(
+        0, ["stay", "go"], step, gamma=Fraction(9, 10), terminal=lambda s: s == 2
+    )
+
+
+def test_exact_policy_evaluation_matches_the_closed_form():
+    mdp = chain()
+    goal = lambda s, a, s2: 1 if s2 == 2 else 0  # noqa: E731
+    # V1 = 1/2 (1) + 1/2 * 9/10 V1  =>  V1 = 10/11;  V0 = 1/2 * 9/10 V1 + 1/2 * 9/10 V0
+    assert evaluate(mdp, {0: "go", 1: "go"}, goal) == Fraction(90, 121)
+    assert evaluate(mdp, {0: "stay", 1: "go"}, goal) == 0
+    assert evaluate(
+        mdp, {0: {"go": Fraction(1, 2), "stay": Fraction(1, 2)}, 1: "go"}, goal
+    ) == Fraction(90, 143)  # V0 = 9/10 (3/4 V0 + 1/4 V1)  =>  V0 = 9/13 * 10/11
+
+
+def test_model_errors():
+    with pytest.raises(al.SpecError, match="sum to 3/2"):
+        al.MDP([0], ["a"], {(0, "a"): [(1, 0), (Fraction(1, 2), 0)]}, 0)
+    with pytest.raises(al.SpecError, match="not a state"):
+        al.MDP([0], ["a"], {(0, "a"): [(1, 7)]}, 0)
+    with pytest.raises(al.OptionError, match="terminal"):
+        al.MDP([0], ["a"], {(0, "a"): [(1, 0)]}, 0, gamma=1)
+    with pytest.raises(al.SpecError, match="more than 10 reachable states"):
+        al.MDP.from_step(0, ["up"], lambda s, a: [(1, s + 1)], limit=10)
+    with pytest.raises(al.SpecError, match="shape"):
+        regret(BOAT.mdp, np.zeros((3, 3)), BOAT.intended)
+
+
+def test_episodic_improper_policy_is_an_error():
+    mdp = al.MDP.from_step(
+        0,
+        ["stay", "go"],
+        lambda s, a: [(1, s if a == "stay" else 1)],
+        gamma=1,
+        terminal=lambda s: s == 1,
+    )
+    assert evaluate(mdp, {0: "go"}, lambda s, a, s2: 5) == 5
+    with pytest.raises(al.SpecError, match="never reaches a terminal state"):
+        evaluate(mdp, {0: "stay"}, lambda s, a, s2: 1)
+
+
+def test_boat_race_regret_is_exact():
+    f = regret(BOAT.mdp, BOAT.specified, BOAT.intended)
+    assert f.verdict is V
+    assert f.figures["regret"] == Fraction(162, 19) and f.figures["intended_optimum"] == 10
+    assert [step["next"] for step in f.trace[:5]] == ["1", "2", "1", "2", "1"]
+    assert f.trace[2]["action"] == "backward"
+    assert f.witness["policy"]["2"] == "backward"
+
+
+def test_hackable_optimal_pair_and_occupancy_path():
+    f = hackable(BOAT.mdp, BOAT.specified, BOAT.intended)
+    assert f.verdict is V and f.method == "exact"
+    assert f.values["pi"]["specified"] < f.values["pi_prime"]["specified"]
+    assert f.values["pi"]["intended"] > f.values["pi_prime"]["intended"]
+    # one state, three actions: both rewards prefer "a", but order "b" and "c" oppositely,
+    # so only the occupancy-measure search (not the optimal pair) can find the hack
+    bandit = al.MDP(
+        [0], ["a", "b", "c"], {(0, x): [(1, 0)] for x in "abc"}, 0, gamma=Fraction(1, 2)
+    )
+    spec = lambda s, a, s2: {"a": 3, "b": 2, "c": 1}[a]  # noqa: E731
+    intent = lambda s, a, s2: {"a": 3, "b": 1, "c": 2}[a]  # noqa: E731
+    f = hackable(bandit, spec, intent)
+    assert f.verdict is V and f.method == "smt"
+    assert f.values["pi"]["specified"] < f.values["pi_prime"]["specified"]
+    assert f.values["pi"]["intended"] > f.values["pi_prime"]["intended"]
+    assert f.smt2.startswith("(set-logic QF_LRA)")
+    assert hackable(bandit, spec, spec).verdict is P
+
+
+def test_hackable_among_given_policies():
+    mdp, spec, intent = BOAT.mdp, BOAT.specified, BOAT.intended
+    lap = {s: "forward" for s in mdp.states}
+    dither = {**lap, 2: "backward"}
+    assert hackable(mdp, spec, intent, policies=[lap, dither]).verdict is V
+    assert hackable(mdp, spec, intent, policies=[lap]).verdict is P
+
+
+def test_shaping_is_equivalent_with_the_exact_potential():
+    mdp = SHAPED.mdp
+    f = equivalent(mdp, SHAPED.intended, SHAPED.specified)
+    assert f.verdict is P and f.figures == {"scale": 1}
+    assert f.values["potential"] == {str(c): Fraction(c - 5) for c in range(6)}
+    assert hackable(mdp, SHAPED.intended, SHAPED.specified).verdict is P
+    assert regret(mdp, SHAPED.specified, SHAPED.intended).verdict is P
+
+
+def test_not_equivalent_gives_a_preference_witness():
+    f = equivalent(BOAT.mdp, BOAT.intended, BOAT.specified)
+    assert f.verdict is V and "not a positive multiple" in f.message
+    assert f.values["pi"]["intended"] != f.values["pi_prime"]["intended"]
+
+
+def test_epic_zero_for_shaping_and_positive_otherwise():
+    zero = epic(SHAPED.mdp, SHAPED.intended, SHAPED.specified)
+    assert zero.exact and zero.zero and zero.distance == 0 and zero.rho_squared == 1
+    boat = epic(BOAT.mdp, BOAT.intended, BOAT.specified)
+    assert boat.exact and not boat.zero and boat.rho_squared == Fraction(1, 7)
+    approx = epic(BOAT.mdp, BOAT.intended, BOAT.specified, exact=False)
+    assert abs(approx.distance - boat.distance) < 1e-12
+    scaled = epic(BOAT.mdp, BOAT.intended, lambda s, a, s2: 3 * BOAT.intended(s, a, s2))
+    assert scaled.zero
+
+
+def test_forbidden_states():
+    tomato = TARGETS["tomato-watering"]
+    f = forbidden(tomato.mdp, tomato.specified, tomato.forbid)
+    assert f.verdict is V and f.witness["path"]["0"] == "(2, False, False)"
+    g = forbidden(tomato.mdp, tomato.intended, tomato.forbid)
+    assert g.verdict is P
+
+
+def test_bundled_mdp_specs_meet_their_expectations():
+    for name in ("boat-race", "tomato-watering", "potential-shaping", "boat-race-bmc"):
+        report = al.check(TARGETS[name])
+        assert report.meets_expectation, name

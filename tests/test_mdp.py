@@ -84,12 +84,33 @@ def test_hackable_optimal_pair_and_occupancy_path():
     )
     spec = lambda s, a, s2: {"a": 3, "b": 2, "c": 1}[a]  # noqa: E731
     intent = lambda s, a, s2: {"a": 3, "b": 1, "c": 2}[a]  # noqa: E731
-    f = hackable(bandit, spec, intent)
-    assert f.verdict is V and f.method == "smt"
+    f = hackable(bandit, spec, intent)  # found by the LP, re-evaluated exactly
+    assert f.verdict is V and f.method == "exact"
     assert f.values["pi"]["specified"] < f.values["pi_prime"]["specified"]
     assert f.values["pi"]["intended"] > f.values["pi_prime"]["intended"]
-    assert f.smt2.startswith("(set-logic QF_LRA)")
     assert hackable(bandit, spec, spec).verdict is P
+
+
+def test_hackable_exact_occupancy_query_when_the_lp_finds_nothing(monkeypatch):
+    import alignspec.mdp.checks as checks
+
+    monkeypatch.setattr(checks, "_lp_pair", lambda *args: None)
+    bandit = al.MDP(
+        [0], ["a", "b", "c"], {(0, x): [(1, 0)] for x in "abc"}, 0, gamma=Fraction(1, 2)
+    )
+    spec = lambda s, a, s2: {"a": 3, "b": 2, "c": 1}[a]  # noqa: E731
+    intent = lambda s, a, s2: {"a": 3, "b": 1, "c": 2}[a]  # noqa: E731
+    f = hackable(bandit, spec, intent)
+    assert f.verdict is V and f.method == "smt"
+    assert f.smt2.startswith("(set-logic QF_LRA)")
+
+
+def test_unhackable_proofs_name_the_relation():
+    mdp = SHAPED.mdp
+    f = hackable(mdp, SHAPED.intended, SHAPED.specified)
+    assert f.verdict is P and "1 times the specified return plus a constant" in f.message
+    flat = hackable(BOAT.mdp, lambda s, a, s2: 0, BOAT.intended)
+    assert flat.verdict is P and "same return" in flat.message
 
 
 def test_hackable_among_given_policies():

@@ -151,10 +151,10 @@ def regret(
 
 
 def _occupancy_rows(
-    mdp: MDP, offset: int
+    mdp: MDP, offset: int, live: list[int]
 ) -> tuple[list[tuple[dict[int, Fraction], str, Fraction]], dict[tuple[int, int], int]]:
-    """Bellman flow constraints on occupancy variables d(s, a) >= 0 of live states."""
-    live = [s for s in range(mdp.n_states) if s not in mdp.terminal]
+    """Bellman flow constraints on occupancy variables d(s, a) >= 0 of the reachable
+    non-terminal states (the others are never visited, so their occupancy is 0)."""
     var = {
         (s, a): offset + k
         for k, (s, a) in enumerate((s, a) for s in live for a in range(mdp.n_actions))
@@ -213,15 +213,33 @@ def hackable(
         return _hackable_among(mdp, rs, ri, policies, clock, check)
     if policies != "stationary":
         raise OptionError(f"policies={policies!r}: use 'stationary' or a list of policies")
-    # The optimal policies of either reward are the usual hack; try them first (exact,
-    # deterministic, readable), then the full occupancy-measure question.
-    obvious = _optimal_pair(mdp, rs, ri)
-    if obvious is not None:
-        return _pair_finding(
-            mdp, rs, ri, obvious, clock, {"policies": "stationary"}, check, {}, None, method="exact"
+    options: dict[str, Any] = {"policies": "stationary"}
+    b = budget or Budget()
+    live = _reachable(mdp)
+    # 1. Exact proof from linear algebra on the occupancy polytope (see _unhackable).
+    proof, undecided, stats = _unhackable(mdp, rs, ri, live, b)
+    if proof is not None:
+        return Finding(
+            check,
+            Verdict.PROVED,
+            proof,
+            method="smt",
+            options=options,
+            stats=stats,
+            elapsed=clock.elapsed,
         )
-    rows1, var1 = _occupancy_rows(mdp, 0)
-    rows2, var2 = _occupancy_rows(mdp, len(var1))
+    # 2. A witness: the optimal policies of the two rewards (the usual hack), else a
+    #    floating-point LP over occupancy measures; either way re-evaluated exactly.
+    pair = _optimal_pair(mdp, rs, ri)
+    if pair is None:
+        pair = _lp_pair(mdp, rs, ri, live)
+    if pair is not None:
+        found = _pair_finding(mdp, rs, ri, pair, clock, options, check, stats, None, method="exact")
+        if found.verdict is Verdict.VIOLATED:
+            return found
+    # 3. The exact occupancy-measure question (z3 over the rationals).
+    rows1, var1 = _occupancy_rows(mdp, 0, live)
+    rows2, var2 = _occupancy_rows(mdp, len(var1), live)
 
     def objective(r: list[list[Fraction]], sign: int) -> dict[int, Fraction]:
         out = {v: sign * r[s][a] for (s, a), v in var1.items()}
@@ -233,8 +251,7 @@ def hackable(
         rows1 + rows2 + [(objective(rs, 1), "<", Fraction(0)), (objective(ri, 1), ">", Fraction(0))]
     )
     n = len(var1) + len(var2)
-    answer = feasible(n, rows, budget or Budget(), nonnegative=range(n), export=True)
-    options = {"policies": "stationary"}
+    answer = feasible(n, rows, b, nonnegative=range(n), export=True)
     if answer.status == "unsat":
         return Finding(
             check,
@@ -248,11 +265,12 @@ def hackable(
             query=answer.smt2,
         )
     if answer.status == "unknown" or answer.values is None:
+        reason = f"{undecided}; {answer.reason}" if undecided else answer.reason
         return Finding(
             check,
             Verdict.UNKNOWN,
-            f"{check} could not be decided: {answer.reason}",
-            reason=answer.reason,
+            f"{check} could not be decided: {reason}",
+            reason=reason,
             method="smt",
             options=options,
             stats=answer.stats,
@@ -262,6 +280,126 @@ def hackable(
     d2 = {k: answer.values[v] for k, v in var2.items()}
     pair = (_strategy_from(mdp, d1), _strategy_from(mdp, d2))
     return _pair_finding(mdp, rs, ri, pair, clock, options, check, answer.stats, answer.smt2)
+
+
+def _reachable(mdp: MDP) -> list[int]:
+    """Non-terminal states some policy can reach from the initial distribution."""
+    seen = {s for s, p in mdp.init if p}
+    frontier = list(seen)
+    while frontier:
+        s = frontier.pop()
+        if s in mdp.terminal:
+            continue
+        for a in range(mdp.n_actions):
+            for s2, _ in mdp.P[s][a]:
+                if s2 not in seen:
+                    seen.add(s2)
+                    frontier.append(s2)
+    return sorted(s for s in seen if s not in mdp.terminal)
+
+
+def _unhackable(
+    mdp: MDP, rs: list[list[Fraction]], ri: list[list[Fraction]], live: list[int], budget: Budget
+) -> tuple[str | None, str | None, dict[str, float]]:
+    """An exact proof that no pair of policies is ordered oppositely, if there is one.
+
+    On the occupancy polytope {d >= 0 : A d = mu} a return J(d) = r . d is constant when
+    r = A^T lambda for some lambda (then J = lambda . mu).  So the pair is unhackable when
+    the specified return is constant, or when r_int - alpha r_spec = A^T lambda with
+    alpha >= 0 (then J_int = alpha J_spec + constant for every policy).  Over the reachable
+    states the uniform policy is an interior point, so with gamma < 1 these two cases are
+    also the only unhackable ones.
+    """
+    col = {s: 1 + k for k, s in enumerate(live)}
+
+    def rows(
+        target: list[list[Fraction]], scale: list[list[Fraction]] | None
+    ) -> list[tuple[dict[int, Fraction], str, Fraction]]:
+        out = []
+        for s in live:
+            for a in range(mdp.n_actions):
+                row: dict[int, Fraction] = {col[s]: Fraction(1)}
+                for s2, p in mdp.P[s][a]:
+                    if s2 in col:
+                        row[col[s2]] = row.get(col[s2], Fraction(0)) - mdp.gamma * p
+                if scale is not None:
+                    row[0] = scale[s][a]
+                out.append(({k: v for k, v in row.items() if v}, "==", target[s][a]))
+        return out
+
+    n = len(live) + 1
+    constant = feasible(n, rows(rs, None), budget)
+    if constant.status == "sat":
+        return (
+            "the specified reward gives every stationary policy the same return (it is a "
+            "potential difference on the occupancy polytope): nothing to hack",
+            None,
+            constant.stats,
+        )
+    related = feasible(n, rows(ri, rs), budget, nonnegative=[0])
+    if related.status == "sat" and related.values is not None:
+        alpha = related.values[0]
+        return (
+            f"for every stationary policy the intended return is {alpha} times the "
+            "specified return plus a constant (exact): improving one never lowers the "
+            "other",
+            None,
+            related.stats,
+        )
+    reasons = [a.reason for a in (constant, related) if a.status == "unknown" and a.reason]
+    return None, "; ".join(reasons) or None, related.stats
+
+
+def _lp_pair(
+    mdp: MDP, rs: list[list[Fraction]], ri: list[list[Fraction]], live: list[int]
+) -> tuple[Strategy, Strategy] | None:
+    """A floating-point LP over two occupancy measures maximising the margin by which the
+    two rewards order them oppositely (scipy's HiGHS); None without scipy or a margin."""
+    try:
+        import numpy as np
+        from scipy.optimize import linprog
+        from scipy.sparse import lil_matrix
+    except ImportError:
+        return None
+    m = mdp.n_actions
+    idx = {(s, a): k for k, (s, a) in enumerate((s, a) for s in live for a in range(m))}
+    k = len(idx)
+    pos = {s: i for i, s in enumerate(live)}
+    A = lil_matrix((2 * len(live), 2 * k + 1))
+    b_eq = np.zeros(2 * len(live))
+    init = dict(mdp.init)
+    for copy in (0, 1):
+        for s in live:
+            b_eq[copy * len(live) + pos[s]] = float(init.get(s, 0))
+            for a in range(m):
+                A[copy * len(live) + pos[s], copy * k + idx[(s, a)]] += 1.0
+                for s2, p in mdp.P[s][a]:
+                    if s2 in pos:
+                        A[copy * len(live) + pos[s2], copy * k + idx[(s, a)]] -= float(
+                            mdp.gamma * p
+                        )
+    A_ub = lil_matrix((2, 2 * k + 1))
+    for (s, a), j in idx.items():
+        A_ub[0, j], A_ub[0, k + j] = float(rs[s][a]), -float(rs[s][a])  # J_s(d1) - J_s(d2) + t
+        A_ub[1, j], A_ub[1, k + j] = -float(ri[s][a]), float(ri[s][a])  # J_i(d2) - J_i(d1) + t
+    A_ub[0, 2 * k] = A_ub[1, 2 * k] = 1.0
+    c = np.zeros(2 * k + 1)
+    c[-1] = -1.0
+    bounds = [(0, None)] * (2 * k) + [(0, 1)]
+    res = linprog(
+        c,
+        A_ub=A_ub.tocsr(),
+        b_ub=np.zeros(2),
+        A_eq=A.tocsr(),
+        b_eq=b_eq,
+        bounds=bounds,
+        method="highs",
+    )
+    if res.status != 0 or res.x[-1] <= 1e-9:
+        return None
+    d1 = {key: Fraction(float(max(res.x[j], 0.0))) for key, j in idx.items()}
+    d2 = {key: Fraction(float(max(res.x[k + j], 0.0))) for key, j in idx.items()}
+    return _strategy_from(mdp, d1), _strategy_from(mdp, d2)
 
 
 def _optimal_pair(

@@ -11,6 +11,7 @@ import attrs
 
 from alignspec.errors import OptionError, SpecError
 from alignspec.mdp.evaluate import Strategy, as_strategy, optimal, q_values, start_value, values
+from alignspec.mdp.linalg import consistent
 from alignspec.mdp.model import MDP, RewardLike, expected, reward_function, reward_table
 from alignspec.outer._support import Clock
 from alignspec.results import Finding, Verdict
@@ -217,7 +218,7 @@ def hackable(
     b = budget or Budget()
     live = _reachable(mdp)
     # 1. Exact proof from linear algebra on the occupancy polytope (see _unhackable).
-    proof, undecided, stats = _unhackable(mdp, rs, ri, live, b)
+    proof, undecided, stats = _unhackable(mdp, rs, ri, live)
     if proof is not None:
         return Finding(
             check,
@@ -299,7 +300,7 @@ def _reachable(mdp: MDP) -> list[int]:
 
 
 def _unhackable(
-    mdp: MDP, rs: list[list[Fraction]], ri: list[list[Fraction]], live: list[int], budget: Budget
+    mdp: MDP, rs: list[list[Fraction]], ri: list[list[Fraction]], live: list[int]
 ) -> tuple[str | None, str | None, dict[str, float]]:
     """An exact proof that no pair of policies is ordered oppositely, if there is one.
 
@@ -328,26 +329,29 @@ def _unhackable(
         return out
 
     n = len(live) + 1
-    constant = feasible(n, rows(rs, None), budget)
-    if constant.status == "sat":
+
+    def solve_rows(
+        rs_rows: list[tuple[dict[int, Fraction], str, Fraction]], sign: int | None
+    ) -> list[Fraction] | None:
+        return consistent([r for r, _, _ in rs_rows], [v for _, _, v in rs_rows], n, sign=sign)
+
+    if solve_rows(rows(rs, None), None) is not None:
         return (
             "the specified reward gives every stationary policy the same return (it is a "
             "potential difference on the occupancy polytope): nothing to hack",
             None,
-            constant.stats,
+            {},
         )
-    related = feasible(n, rows(ri, rs), budget, nonnegative=[0])
-    if related.status == "sat" and related.values is not None:
-        alpha = related.values[0]
+    related = solve_rows(rows(ri, rs), 1)
+    if related is not None:
         return (
-            f"for every stationary policy the intended return is {alpha} times the "
-            "specified return plus a constant (exact): improving one never lowers the "
-            "other",
+            f"for every stationary policy the intended return is {related[0]} times the "
+            "specified return plus a constant (exact linear algebra): improving one never "
+            "lowers the other",
             None,
-            related.stats,
+            {},
         )
-    reasons = [a.reason for a in (constant, related) if a.status == "unknown" and a.reason]
-    return None, "; ".join(reasons) or None, related.stats
+    return None, None, {}
 
 
 def _lp_pair(
@@ -531,37 +535,28 @@ def equivalent(
                 row = {0: t1[s][a][k], 1 + s: Fraction(-1)}
                 row[1 + s2] = row.get(1 + s2, Fraction(0)) + mdp.gamma
                 rows.append(({i: c for i, c in row.items() if c != 0}, "==", t2[s][a][k]))
-    names = ["scale"] + [f"phi_{i}" for i in range(n)]
-    answer = feasible(n + 1, rows, budget or Budget(), names=names)
-    if answer.status == "sat" and answer.values is not None:
-        c, phi = answer.values[0], answer.values[1:]
-        if _shaped(mdp, t1, t2, c, phi):
+    solution = consistent(
+        [r for r, _, _ in rows[1:]], [v for _, _, v in rows[1:]], n + 1, sign=1, strict=True
+    )
+    if solution is not None:
+        c, phi = solution[0], solution[1:]
+        if not _shaped(mdp, t1, t2, c, phi):
             return Finding(
                 "equivalent",
-                Verdict.PROVED,
-                f"r2 = {c} * r1 + gamma * Phi(s') - Phi(s) on every possible transition: both "
-                "rewards have the same optimal policies",
-                figures={"scale": c},
-                values={"potential": {str(mdp.states[i]): phi[i] for i in range(n)}},
-                # The proof is the potential itself, checked exactly on every transition
-                # (the query is satisfiable, so it is no unsat certificate).
-                method="exact",
-                stats=answer.stats,
+                Verdict.UNKNOWN,
+                "replay failed: the potential does not reproduce r2 exactly",
+                reason="replay failed",
                 elapsed=clock.elapsed,
             )
         return Finding(
             "equivalent",
-            Verdict.UNKNOWN,
-            "replay failed: the potential does not reproduce r2 exactly",
-            reason="replay failed",
-            elapsed=clock.elapsed,
-        )
-    if answer.status == "unknown":
-        return Finding(
-            "equivalent",
-            Verdict.UNKNOWN,
-            f"equivalent could not be decided: {answer.reason}",
-            reason=answer.reason,
+            Verdict.PROVED,
+            f"r2 = {c} * r1 + gamma * Phi(s') - Phi(s) on every possible transition: both "
+            "rewards have the same optimal policies",
+            figures={"scale": c},
+            values={"potential": {str(mdp.states[i]): phi[i] for i in range(n)}},
+            # exact linear algebra found c and Phi; the check above re-verified them
+            method="exact",
             elapsed=clock.elapsed,
         )
     pair = hackable(mdp, r1, r2, budget=budget, check="equivalent")

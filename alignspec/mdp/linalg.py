@@ -57,3 +57,69 @@ def solve(rows: Sequence[SparseRow], rhs: Sequence[Fraction]) -> list[Fraction]:
         total = b[p] - sum((v * x[j] for j, v in a[p].items() if j != col), Fraction(0))
         x[col] = total / a[p][col]
     return x
+
+
+def consistent(
+    rows: Sequence[SparseRow],
+    rhs: Sequence[Fraction],
+    n: int,
+    *,
+    sign: int | None = None,
+    strict: bool = False,
+) -> list[Fraction] | None:
+    """A solution of the (possibly over- or under-determined) system ``A x = b`` in ``n``
+    unknowns, exactly, or None when there is none.
+
+    With ``sign`` (+1), unknown 0 must also be >= 0 (> 0 when ``strict``); free unknowns are
+    chosen to satisfy that when they can.
+    """
+    pivots: dict[int, tuple[SparseRow, Fraction]] = {}  # column -> (reduced row, rhs)
+    for row, value in zip(rows, rhs, strict=True):
+        r, v = dict(row), value
+        # pivot rows are fully reduced (no other pivot column), so one pass suffices
+        for col in [c for c in r if c in pivots]:
+            prow, pval = pivots[col]
+            f = r[col]
+            for j, w in prow.items():
+                new = r.get(j, Fraction(0)) - f * w
+                if new:
+                    r[j] = new
+                else:
+                    r.pop(j, None)
+            v -= f * pval
+        if not r:
+            if v != 0:
+                return None
+            continue
+        col = min(r, key=lambda c: (c == 0, c))  # keep unknown 0 free as long as possible
+        lead = r[col]
+        prow = {j: w / lead for j, w in r.items()}
+        pval = v / lead
+        for other, (orow, oval) in list(pivots.items()):
+            if col in orow:
+                f = orow[col]
+                merged = dict(orow)
+                for j, w in prow.items():
+                    new = merged.get(j, Fraction(0)) - f * w
+                    if new:
+                        merged[j] = new
+                    else:
+                        merged.pop(j, None)
+                pivots[other] = (merged, oval - f * pval)
+        pivots[col] = (prow, pval)
+    x = [Fraction(0)] * n
+    if sign is not None:
+        if 0 in pivots:
+            prow, pval = pivots[0]
+            movable = [j for j in prow if j != 0]
+            base = pval
+            if movable:  # unknown 0 = base - k * x_j: pick x_j to make it positive
+                j = movable[0]
+                x[j] = (base - 1) / prow[j]
+            elif base < 0 or (strict and base == 0):
+                return None
+        else:
+            x[0] = Fraction(1)
+    for col, (prow, pval) in pivots.items():
+        x[col] = pval - sum((w * x[j] for j, w in prow.items() if j != col), Fraction(0))
+    return x

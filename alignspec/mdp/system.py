@@ -415,16 +415,12 @@ def _violation(
     query: Problem | None,
 ) -> Finding:
     states = dict(found)
-    if "bounds" not in what:  # the last state takes no action: drop its free choice
-        states[roles[-1]] = {n: states[roles[-1]][n] for n in system.space.names}
+    # the last state takes no action: drop its free choice
+    states[roles[-1]] = {n: states[roles[-1]][n] for n in system.space.names}
     trace = _trace(found, roles, spec_r, int_r, reqs, dom, g)
     lines = [f"a trajectory of {len(roles) - 1} steps that {what}:"] + [
         f"  {role}: {show(states[role])}" for role in roles
     ]
-    if "bounds" in what and system.update is not None:
-        last = found[roles[-1]]
-        nxt = {n: value_of(e, dom.variables, last) for n, e in system.update.items()}
-        lines.append(f"  next: {show(nxt)}")
     return Finding(
         "bmc",
         Verdict.VIOLATED,

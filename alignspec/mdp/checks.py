@@ -11,7 +11,7 @@ import attrs
 
 from alignspec.errors import OptionError, SpecError
 from alignspec.mdp.evaluate import Strategy, as_strategy, optimal, q_values, start_value, values
-from alignspec.mdp.linalg import consistent
+from alignspec.mdp.linalg import rational_solution
 from alignspec.mdp.model import MDP, RewardLike, expected, reward_function, reward_table
 from alignspec.outer._support import Clock
 from alignspec.results import Finding, Verdict
@@ -283,6 +283,25 @@ def hackable(
     return _pair_finding(mdp, rs, ri, pair, clock, options, check, answer.stats, answer.smt2)
 
 
+def exact_solution(
+    rows: list[tuple[dict[int, Fraction], str, Fraction]], n: int, *, sign: int | None, strict: bool
+) -> list[Fraction] | str | None:
+    """A solution of equality rows (exactly verified), None if none exists, or the reason
+    it could not be decided (see alignspec.mdp.linalg.rational_solution)."""
+    coefficients = [r for r, _, _ in rows]
+    rhs = [v for _, _, v in rows]
+
+    def holds(x: list[Fraction]) -> bool:
+        if sign is not None and (x[0] < 0 or (strict and x[0] == 0)):
+            return False
+        return all(
+            sum((c * x[j] for j, c in row.items()), Fraction(0)) == v
+            for row, v in zip(coefficients, rhs, strict=True)
+        )
+
+    return rational_solution(coefficients, rhs, n, sign=sign, strict=strict, check=holds)
+
+
 def _reachable(mdp: MDP) -> list[int]:
     """Non-terminal states some policy can reach from the initial distribution."""
     seen = {s for s, p in mdp.init if p}
@@ -333,7 +352,8 @@ def _unhackable(
     def solve_rows(
         rs_rows: list[tuple[dict[int, Fraction], str, Fraction]], sign: int | None
     ) -> list[Fraction] | None:
-        return consistent([r for r, _, _ in rs_rows], [v for _, _, v in rs_rows], n, sign=sign)
+        found = exact_solution(rs_rows, n, sign=sign, strict=False)
+        return found if isinstance(found, list) else None
 
     if solve_rows(rows(rs, None), None) is not None:
         return (
@@ -535,9 +555,16 @@ def equivalent(
                 row = {0: t1[s][a][k], 1 + s: Fraction(-1)}
                 row[1 + s2] = row.get(1 + s2, Fraction(0)) + mdp.gamma
                 rows.append(({i: c for i, c in row.items() if c != 0}, "==", t2[s][a][k]))
-    solution = consistent(
-        [r for r, _, _ in rows[1:]], [v for _, _, v in rows[1:]], n + 1, sign=1, strict=True
-    )
+    found = exact_solution(rows[1:], n + 1, sign=1, strict=True)
+    if isinstance(found, str):
+        return Finding(
+            "equivalent",
+            Verdict.UNKNOWN,
+            f"equivalent could not be decided: {found}",
+            reason=found,
+            elapsed=clock.elapsed,
+        )
+    solution = found
     if solution is not None:
         c, phi = solution[0], solution[1:]
         if not _shaped(mdp, t1, t2, c, phi):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from fractions import Fraction
 
 SparseRow = dict[int, Fraction]
@@ -123,3 +123,43 @@ def consistent(
     for col, (prow, pval) in pivots.items():
         x[col] = pval - sum((w * x[j] for j, w in prow.items() if j != col), Fraction(0))
     return x
+
+
+#: Exact elimination is used up to this many unknowns; beyond, only the float fast path.
+EXACT_LIMIT = 400
+
+
+def rational_solution(
+    rows: Sequence[SparseRow],
+    rhs: Sequence[Fraction],
+    n: int,
+    *,
+    sign: int | None = None,
+    strict: bool = False,
+    check: Callable[[list[Fraction]], bool],
+) -> list[Fraction] | str | None:
+    """Like :func:`consistent`, fast for large systems: a float least-squares solution is
+    rounded to nearby fractions and accepted only if ``check`` (an exact verification)
+    passes; otherwise exact elimination decides, up to ``EXACT_LIMIT`` unknowns.
+    Returns the solution, None (no solution), or a string saying why it could not decide.
+    """
+    import numpy as np
+    from scipy.sparse import lil_matrix
+    from scipy.sparse.linalg import lsqr
+
+    if rows:
+        A = lil_matrix((len(rows), n))
+        for i, row in enumerate(rows):
+            for j, v in row.items():
+                A[i, j] = float(v)
+        b = np.array([float(v) for v in rhs])
+        x = lsqr(A.tocsr(), b, atol=1e-14, btol=1e-14, iter_lim=20 * n)[0]
+        for limit in (1, 10, 100, 1000, 10**6):
+            guess = [Fraction(float(v)).limit_denominator(limit) for v in x]
+            if sign is not None and (guess[0] < 0 or (strict and guess[0] == 0)):
+                continue
+            if check(guess):
+                return guess
+    if n > EXACT_LIMIT:
+        return f"no rational solution near the float one, and {n} unknowns exceed exact elimination"
+    return consistent(rows, rhs, n, sign=sign, strict=strict)

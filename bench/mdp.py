@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "specs"))
 
-import alignspec as al  # noqa: E402
-from alignspec.mdp import bmc, equivalent, hackable  # noqa: E402
+import alignspec as al
+from alignspec.mdp import bmc, equivalent, hackable
 
 
 def random_mdp(n: int, seed: int = 0) -> tuple[al.MDP, object, object]:
@@ -45,7 +45,7 @@ def random_mdp(n: int, seed: int = 0) -> tuple[al.MDP, object, object]:
     return mdp, specified, intended
 
 
-def timed(fn):  # noqa: ANN001, ANN201
+def timed(fn):
     start = time.perf_counter()
     out = fn()
     return time.perf_counter() - start, out
@@ -66,8 +66,16 @@ def bench_boat(horizons: list[int]) -> None:
 
     print("boat-race BMC (reach = horizon / 2 checkpoints, progress below 3)")
     for h in horizons:
-        t, f = timed(lambda: bmc(B.race, B.enters_checkpoint, B.back_and_forth.intended,
-                                 horizon=h, reach=h // 2, below=3))
+        t, f = timed(
+            lambda: bmc(
+                B.race,
+                B.enters_checkpoint,
+                B.back_and_forth.intended,
+                horizon=h,
+                reach=h // 2,
+                below=3,
+            )
+        )
         print(f"  horizon {h:>3}: {t:7.3f} s  {f.verdict}")
 
 
@@ -77,21 +85,33 @@ def bench_cartpole(horizons: list[int], depths: list[int]) -> None:
     print("cart-pole closed loop (start box [-0.05, 0.05]^4, |x| <= 2.4, |theta| <= 0.2094)")
     trees = {}
     for d in depths:
-        trees[d] = al.extract(al.CallablePolicy(C.space, C.push, C.controller),
-                              sample=C.start_box, step=C.true_step, horizon=40, max_depth=d,
-                              iterations=3, per_iteration=400).tree
+        trees[d] = al.extract(
+            al.CallablePolicy(C.space, C.push, C.controller),
+            sample=C.start_box,
+            step=C.true_step,
+            horizon=40,
+            max_depth=d,
+            iterations=3,
+            per_iteration=400,
+        ).tree
     print(f"{'depth':>6}" + "".join(f"{'h=' + str(h):>16}" for h in horizons))
     for d in depths:
         row = []
         for h in horizons:
-            t, f = timed(lambda: bmc(C.linear_cartpole, horizon=h, policy=trees[d],  # noqa: B023
-                                     budget=al.Budget(rlimit=None, timeout=120)))
+            t, f = timed(
+                lambda: bmc(
+                    C.linear_cartpole,
+                    horizon=h,
+                    policy=trees[d],
+                    budget=al.Budget(rlimit=None, timeout=120),
+                )
+            )
             row.append(f"{t:7.2f}s {str(f.verdict)[:8]:>8}")
         print(f"{d:>6}" + "".join(f"{c:>16}" for c in row))
     model_error(C, trees[max(depths)])
 
 
-def model_error(C, tree) -> None:  # noqa: ANN001
+def model_error(C, tree) -> None:
     """One-step error of the linearised model against gymnasium on the states the closed
     loop visits (100 rollouts of 50 steps from the start box)."""
     try:
@@ -109,15 +129,24 @@ def model_error(C, tree) -> None:  # noqa: ANN001
             action = tree.act(state)
             env.state = tuple(float(state[k]) for k in ("x", "x_dot", "theta", "theta_dot"))
             obs, *_ = env.step(1 if action == "right" else 0)
-            linear = {k: al.symbolic.evaluate.value_of(e, C.linear_cartpole.domain.variables,
-                                                       {**state, "action": action})
-                      for k, e in C.linear_cartpole.update.items()}
-            worst = max(worst, max(abs(float(linear[k]) - float(o))
-                                   for k, o in zip(("x", "x_dot", "theta", "theta_dot"), obs,
-                                                   strict=True)))
+            linear = {
+                k: al.symbolic.evaluate.value_of(
+                    e, C.linear_cartpole.domain.variables, {**state, "action": action}
+                )
+                for k, e in C.linear_cartpole.update.items()
+            }
+            worst = max(
+                worst,
+                max(
+                    abs(float(linear[k]) - float(o))
+                    for k, o in zip(("x", "x_dot", "theta", "theta_dot"), obs, strict=True)
+                ),
+            )
             steps += 1
-            state = {k: Fraction(float(o)) for k, o in
-                     zip(("x", "x_dot", "theta", "theta_dot"), obs, strict=True)}
+            state = {
+                k: Fraction(float(o))
+                for k, o in zip(("x", "x_dot", "theta", "theta_dot"), obs, strict=True)
+            }
             if abs(state["theta"]) > 0.2 or abs(state["x"]) > 2.4:
                 break
     print(f"model error per step vs gymnasium CartPole-v1: max {worst:.2e} over {steps} steps")
@@ -129,7 +158,9 @@ def main() -> None:
     args = parser.parse_args()
     bench_random([10, 100] if args.quick else [10, 100, 1000])
     bench_boat([5, 10] if args.quick else [5, 10, 20, 40])
-    bench_cartpole([10] if args.quick else [10, 20, 50], [1, 4] if args.quick else [1, 2, 3, 4, 5, 6])
+    bench_cartpole(
+        [10] if args.quick else [10, 20, 50], [1, 4] if args.quick else [1, 2, 3, 4, 5, 6]
+    )
 
 
 if __name__ == "__main__":

@@ -54,20 +54,25 @@ def _default_checks(target: Target) -> tuple[str, ...]:
 
 
 def run(specs: Sequence[Target], task: _Task, executor: Executor | None = None) -> list[Report]:
+    """Reports in spec order; specs that cannot travel to a worker process (a lambda
+    inside, say) run here instead."""
     if executor is None:
         return [task(s) for s in specs]
-    return list(executor.map(task, specs))
-
-
-def _picklable(specs: Sequence[Target]) -> bool:
-    try:
-        pickle.dumps(list(specs))
-    except Exception as err:  # e.g. a lambda policy cannot travel to a worker process
+    travelling = [i for i, s in enumerate(specs) if _picklable(s)]
+    futures = {i: executor.submit(task, specs[i]) for i in travelling}
+    staying = [specs[i].label for i in range(len(specs)) if i not in futures]
+    if staying:
         print(
-            f"alignspec: running sequentially: the specs cannot be sent to worker processes "
-            f"({type(err).__name__}: {err})",
+            f"alignspec: running here (cannot be sent to worker processes): {', '.join(staying)}",
             file=sys.stderr,
         )
+    return [futures[i].result() if i in futures else task(s) for i, s in enumerate(specs)]
+
+
+def _picklable(spec: Target) -> bool:
+    try:
+        pickle.dumps(spec)
+    except Exception:  # e.g. a lambda policy cannot travel to a worker process
         return False
     return True
 
@@ -133,7 +138,7 @@ def _check(args: argparse.Namespace) -> int:
             raise SpecError(f"--checks: unknown check(s) {bad}; choose from {list(CHECKS)}")
     specs = load(args.paths)
     task = _Task(Budget(args.rlimit, args.timeout), args.samples, args.points, checks)
-    if args.jobs > 1 and len(specs) > 1 and _picklable(specs):
+    if args.jobs > 1 and len(specs) > 1:
         with ProcessPoolExecutor(max_workers=min(args.jobs, len(specs))) as pool:
             reports = run(specs, task, pool)
     else:

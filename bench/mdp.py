@@ -103,7 +103,7 @@ def bench_cartpole(horizons: list[int], depths: list[int]) -> None:
                     C.linear_cartpole,
                     horizon=h,
                     policy=trees[d],
-                    budget=al.Budget(rlimit=None, timeout=120),
+                    budget=al.Budget(rlimit=None, timeout=60),
                 )
             )
             row.append(f"{t:7.2f}s {str(f.verdict)[:8]:>8}")

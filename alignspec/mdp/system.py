@@ -181,7 +181,7 @@ def bmc(
     acting = roles[:-1]
     spaces: dict[str, Space] = {r: dom for r in roles}
     if system.update is not None:
-        boxes = reachable_boxes(system, horizon, b)
+        boxes = reachable_boxes(system, horizon, b, policy)
         if boxes is None:
             return Finding(
                 "bmc",
@@ -193,6 +193,20 @@ def bmc(
                 elapsed=clock.elapsed,
             )
         spaces = {r: merge(box, system.actions) for r, box in zip(roles, boxes, strict=True)}
+        if below is None and not reqs and all(_within(system.space, box) for box in boxes):
+            return Finding(
+                "bmc",
+                Verdict.PROVED,
+                f"every state reachable in {horizon} steps from init stays inside the declared "
+                "bounds: the reachable boxes (exact optima per step"
+                + (" with the policy acting" if policy is not None else "")
+                + ", rounded outward) never leave them (bounded: nothing is claimed beyond "
+                f"{horizon} steps)",
+                spec=subject,
+                method="bounds",
+                options=options,
+                elapsed=clock.elapsed,
+            )
     with evaluate(False):
         constraints = _unroll(system, roles)
         if reach is not None:
@@ -311,6 +325,18 @@ def _interval(var: Variable) -> tuple[Fraction, Fraction]:
     return Fraction(0), Fraction(1)
 
 
+def _within(declared: Space, box: Space) -> bool:
+    for name, var in declared.variables.items():
+        inner = box.variables[name]
+        if (
+            isinstance(var, (Real, Int))
+            and isinstance(inner, (Real, Int))
+            and not (var.lo <= inner.lo and inner.hi <= var.hi)
+        ):
+            return False
+    return True
+
+
 def _outside(system: TransitionSystem, role: str) -> sympy.Basic:
     parts = []
     for name, var in system.space.variables.items():
@@ -332,28 +358,41 @@ def _inside(system: TransitionSystem, state: State) -> bool:
 ROUND = 20
 
 
-def reachable_boxes(system: TransitionSystem, horizon: int, budget: Budget) -> list[Space] | None:
-    """Per step, a box containing every state reachable from ``init`` in that many steps
-    under any actions: exact optima of each update over the previous box, rounded outward.
-    None when an optimum cannot be computed."""
+def reachable_boxes(
+    system: TransitionSystem, horizon: int, budget: Budget, policy: Policy | None = None
+) -> list[Space] | None:
+    """Per step, a box containing every state reachable from ``init`` in that many steps:
+    exact optima of each update over the previous box (with ``policy`` choosing the action
+    there, else any action), rounded outward.  None when an optimum cannot be computed."""
     assert system.update is not None
+    numeric = [n for n, v in system.space.variables.items() if isinstance(v, (Real, Int))]
     start = Problem({"s": system.space}, (("init", at(system.init, system.space, "s")),))
     box = _box(
         system.space,
-        {
-            n: _range(start, at(system.space.symbols[n], system.space, "s"), budget)
-            for n in system.space.names
-        },
+        {n: _range(start, at(system.space.symbols[n], system.space, "s"), budget) for n in numeric},
     )
     if box is None:
         return None
     out = [box]
     for _ in range(horizon):
         dom = merge(out[-1], system.actions)
-        here = Problem({"s": dom})
+        here: Problem | None = Problem({"s": dom})
+        if policy is not None:
+            from alignspec.inner._support import link
+
+            here = link(
+                policy,
+                Problem({"s": dom}),
+                ["s"],
+                budget,
+                boxes={"s": [_interval(out[-1].variables[n]) for n in system.space.names]},
+            )
+            if here is None:
+                return None
+        linked: Problem = here
         nxt = _box(
             system.space,
-            {n: _range(here, at(e, dom, "s"), budget) for n, e in system.update.items()},
+            {n: _range(linked, at(system.update[n], dom, "s"), budget) for n in numeric},
         )
         if nxt is None:
             return None

@@ -389,6 +389,7 @@ def reachable_boxes(
             )
             if here is None:
                 return None
+        assert here is not None
         linked: Problem = here
         nxt = _box(
             system.space,

@@ -95,3 +95,15 @@ def test_cartpole_tree_is_safe_for_ten_steps():
     assert report.verdict is P and report.meets_expectation
     assert TARGETS["cartpole-tree-10-steps"].policy.depth <= 4
     assert Fraction(1) > 0
+
+
+def test_reachable_boxes_prove_safety_without_a_search():
+    f = al.check(TARGETS["cartpole-tree-10-steps"])["bmc"]
+    assert f.method == "bounds" and "reachable boxes" in f.message
+    line = al.Space(x=al.Real(0, 10))
+    push = al.Actions("stay", "push")
+    x = line.vars.x
+    drift = al.TransitionSystem.deterministic(
+        line, push, sp.Eq(x, 0), {"x": x + 3 * al.indicator(al.eq(push.symbol, "push"))}
+    )
+    assert bmc(drift, horizon=3).method == "bounds"  # x stays in [0, 9]

@@ -159,3 +159,19 @@ def test_bundled_mdp_specs_meet_their_expectations():
     for name in ("boat-race", "tomato-watering", "potential-shaping", "boat-race-bmc"):
         report = al.check(TARGETS[name])
         assert report.meets_expectation, name
+
+
+def test_sympy_rewards_over_state_features():
+    cells = al.Space(cell=al.Int(0, 3))
+    c = cells.vars.cell
+
+    def move(state, action):
+        (cell,) = state
+        return [(1, (min(3, cell + 1),) if action == "right" else (max(0, cell - 1),))]
+
+    m = al.MDP.from_step((0,), ["left", "right"], move, gamma=Fraction(1, 2), space=cells)
+    moves = al.Actions("left", "right")
+    reward = c + moves.per_action({"left": 0, "right": 1})  # position, plus 1 for moving right
+    assert evaluate(m, {s: "right" for s in m.states}, reward) == Fraction(
+        1 + 2 * Fraction(1, 2) + 3 * Fraction(1, 4) + 4 * Fraction(1, 8) / (1 - Fraction(1, 2))
+    )

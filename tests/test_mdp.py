@@ -175,3 +175,12 @@ def test_sympy_rewards_over_state_features():
     assert evaluate(m, {s: "right" for s in m.states}, reward) == Fraction(
         1 + 2 * Fraction(1, 2) + 3 * Fraction(1, 4) + 4 * Fraction(1, 8) / (1 - Fraction(1, 2))
     )
+
+
+def test_float_evaluation_agrees_with_exact():
+    mdp, spec = BOAT.mdp, BOAT.specified
+    policy = {s: "forward" for s in mdp.states}
+    exact = evaluate(mdp, policy, spec)
+    assert isinstance(exact, Fraction)
+    approx = evaluate(mdp, policy, spec, exact=False)
+    assert isinstance(approx, float) and abs(approx - float(exact)) < 1e-12

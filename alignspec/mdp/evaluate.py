@@ -80,10 +80,41 @@ def start_value(mdp: MDP, v: Sequence[Fraction]) -> Fraction:
     return sum((p * v[s] for s, p in mdp.init), Fraction(0))
 
 
-def evaluate(mdp: MDP, policy: object, reward: RewardLike) -> Fraction:
-    """The exact expected (discounted) return of ``policy`` from the initial distribution."""
+#: Models up to this many states are evaluated exactly by default.
+EXACT_STATES = 200
+#: Relative residual a floating-point evaluation must meet.
+TOLERANCE = 1e-9
+
+
+def evaluate(
+    mdp: MDP, policy: object, reward: RewardLike, *, exact: bool | None = None
+) -> Fraction | float:
+    """The expected (discounted) return of ``policy`` from the initial distribution.
+
+    Exact (a Fraction, sparse rational elimination) for models up to ``EXACT_STATES``
+    states unless ``exact`` says otherwise; beyond, a float64 solve whose residual
+    ``|(I - gamma P) V - r|`` must stay below ``TOLERANCE`` times the reward scale (a
+    SpecError otherwise).  Checks that decide verdicts always evaluate exactly.
+    """
     r = expected(mdp, reward_table(mdp, reward))
-    return start_value(mdp, values(mdp, as_strategy(mdp, policy), r))
+    strategy = as_strategy(mdp, policy)
+    if exact if exact is not None else mdp.n_states <= EXACT_STATES:
+        return start_value(mdp, values(mdp, strategy, r))
+    n = mdp.n_states
+    live = [s for s in range(n) if s not in mdp.terminal]
+    A = np.eye(n)
+    b = np.zeros(n)
+    for s in live:
+        for a, pa in strategy[s]:
+            b[s] += float(pa * r[s][a])
+            for s2, p in mdp.P[s][a]:
+                if s2 not in mdp.terminal:
+                    A[s, s2] -= float(mdp.gamma * pa * p)
+    v = np.linalg.solve(A, b)
+    scale = max(1.0, float(np.abs(b).max()))
+    if float(np.abs(A @ v - b).max()) > TOLERANCE * scale:
+        raise SpecError("the floating-point evaluation did not meet its tolerance; use exact=True")
+    return float(sum(float(p) * v[s] for s, p in mdp.init))
 
 
 def q_values(mdp: MDP, r: list[list[Fraction]], v: Sequence[Fraction], s: int) -> list[Fraction]:

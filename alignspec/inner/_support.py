@@ -17,20 +17,20 @@ from sympy.core.parameters import evaluate
 from alignspec.actions import Actions, action_space
 from alignspec.engine import Search, extremum, search, simplify
 from alignspec.errors import SpecError
-from alignspec.outer._support import Clock, show
+from alignspec.outer._support import Clock, decided, show
 from alignspec.policy.base import Policy
 from alignspec.policy.extract import ExtractedPolicy
 from alignspec.policy.mlp import MLPPolicy
 from alignspec.replay import replays
-from alignspec.results import Finding, Verdict
+from alignspec.results import Finding
 from alignspec.solver import Budget, Problem
 from alignspec.space import Bool, Int, Real, State
 from alignspec.spec import Intent, Labelled, Reward, Spec
 from alignspec.strategies import states
 from alignspec.symbolic.evaluate import holds, value_of
 from alignspec.symbolic.network import Interval, NetworkLink
-from alignspec.symbolic.rename import at, canonical
-from alignspec.symbolic.shape import condition_degree, number_degree
+from alignspec.symbolic.rename import at
+from alignspec.symbolic.shape import checked
 
 Candidates = Callable[[State], Iterable[dict[str, State]]]
 
@@ -43,12 +43,7 @@ def region(policy: Policy, cond: object, what: str = "region") -> sympy.Basic | 
     """A region of states: a condition over the policy's state variables (None: everywhere)."""
     if cond is None:
         return None
-    c = canonical(cond, policy.space)
-    try:
-        condition_degree(c, policy.space.variables)
-    except SpecError as err:
-        raise type(err)(f"{what}: {err}") from None
-    return c
+    return checked(cond, policy.space, what, condition=True)
 
 
 def objective(policy: Policy, obj: object, what: str = "objective") -> sympy.Basic:
@@ -59,24 +54,13 @@ def objective(policy: Policy, obj: object, what: str = "objective") -> sympy.Bas
         if obj.utility is None:
             raise SpecError(f"{what}: the Intent has no utility to optimise")
         obj = obj.utility
-    e = canonical(obj, policy.domain)
-    try:
-        number_degree(e, policy.domain.variables)
-    except SpecError as err:
-        raise type(err)(f"{what}: {err}") from None
-    return e
+    return checked(obj, policy.domain, what, condition=False)
 
 
 def conditions(policy: Policy, conds: Iterable[object], what: str) -> tuple[sympy.Basic, ...]:
-    out = []
-    for i, cond in enumerate(conds):
-        c = canonical(cond, policy.domain)
-        try:
-            condition_degree(c, policy.domain.variables)
-        except SpecError as err:
-            raise type(err)(f"{what}[{i}]: {err}") from None
-        out.append(c)
-    return tuple(out)
+    return tuple(
+        checked(c, policy.domain, f"{what}[{i}]", condition=True) for i, c in enumerate(conds)
+    )
 
 
 def compatible(policy: Policy, spec: Spec) -> None:
@@ -152,7 +136,7 @@ def guarded(
     guard = output_guard(policy, cond, budget, samples)
     if guard is None or guard[0].status == "none":
         return None
-    return finish(
+    return decided(
         check,
         subject,
         guard[0],
@@ -403,56 +387,6 @@ def describe(
             values["requirements"] = "met" if not broken else "broken: " + "; ".join(broken)
         out[role] = values
     return out
-
-
-def finish(
-    check: str,
-    subject: str,
-    result: Search,
-    problem: Problem | None,
-    clock: Clock,
-    options: dict[str, Any],
-    *,
-    violated: str,
-    proved: str,
-    values: Callable[[Mapping[str, State]], Mapping[str, Mapping[str, Any]]],
-    figures: Mapping[str, Any] | None = None,
-) -> Finding:
-    common: dict[str, Any] = dict(
-        spec=subject,
-        elapsed=clock.elapsed,
-        stats=result.stats,
-        options=options,
-        figures=dict(figures or {}),
-        query=problem,
-    )
-    if result.status == "none":
-        return Finding(check, Verdict.PROVED, proved, method="smt", **common)
-    if result.status == "unknown" or result.states is None:
-        reason = result.reason or "unknown"
-        return Finding(
-            check,
-            Verdict.UNKNOWN,
-            f"{check} could not be decided: {reason}",
-            reason=reason,
-            method=result.method,
-            **common,
-        )
-    vals = values(result.states)
-    if result.method == "extraction":
-        violated += " (found on the extracted tree, confirmed on the original policy)"
-    lines = [violated] + [
-        f"  {role}: {show(s)}  [{show(vals.get(role, {}))}]" for role, s in result.states.items()
-    ]
-    return Finding(
-        check,
-        Verdict.VIOLATED,
-        "\n".join(lines),
-        witness=dict(result.states),
-        values=vals,
-        method=result.method,
-        **common,
-    )
 
 
 def action_label(policy: Policy) -> str:

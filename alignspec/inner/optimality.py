@@ -9,7 +9,6 @@ from alignspec.engine import SAMPLES
 from alignspec.inner._support import (
     conditions,
     describe,
-    finish,
     guarded,
     objective,
     policy_name,
@@ -18,7 +17,7 @@ from alignspec.inner._support import (
     same_state,
     where,
 )
-from alignspec.outer._support import Clock, budget_or_default, nonnegative, unevaluated
+from alignspec.outer._support import Clock, budget_or_default, decided, nonnegative, unevaluated
 from alignspec.policy.base import Policy
 from alignspec.results import Finding
 from alignspec.solver import Budget, Problem
@@ -76,7 +75,7 @@ def optimality(
     result, query = policy_search(
         policy, problem, ["s"], candidates if policy.finite else None, b, samples, region_cond=cond
     )
-    return finish(
+    return decided(
         name,
         subject,
         result,

@@ -12,7 +12,6 @@ from alignspec.errors import SpecError
 from alignspec.inner._support import (
     compatible,
     describe,
-    finish,
     guarded,
     policy_name,
     policy_search,
@@ -21,7 +20,7 @@ from alignspec.inner._support import (
     spec_at,
     where,
 )
-from alignspec.outer._support import Clock, budget_or_default, unevaluated
+from alignspec.outer._support import Clock, budget_or_default, decided, unevaluated
 from alignspec.policy.base import Policy
 from alignspec.results import Finding
 from alignspec.solver import Budget, Problem
@@ -113,7 +112,7 @@ def oversight(
     result, query = policy_search(
         policy, problem, list(roles), candidates, b, samples, region_cond=cond
     )
-    return finish(
+    return decided(
         "oversight",
         subject,
         result,

@@ -9,7 +9,6 @@ from alignspec.errors import SpecError
 from alignspec.inner._support import (
     compatible,
     describe,
-    finish,
     guarded,
     policy_name,
     policy_search,
@@ -17,7 +16,7 @@ from alignspec.inner._support import (
     spec_at,
     where,
 )
-from alignspec.outer._support import Clock, budget_or_default, unevaluated
+from alignspec.outer._support import Clock, budget_or_default, decided, unevaluated
 from alignspec.policy.base import Policy
 from alignspec.results import Finding
 from alignspec.solver import Budget, Problem
@@ -63,7 +62,7 @@ def verify(
         return [{"s": policy.with_action(state)}]
 
     result, query = policy_search(policy, problem, ["s"], candidates, b, samples, region_cond=cond)
-    return finish(
+    return decided(
         "verify",
         subject,
         result,

@@ -21,7 +21,7 @@ from alignspec.space import Int, Real, Space, State, Variable, to_fraction
 from alignspec.spec import _conditions
 from alignspec.symbolic.evaluate import holds, value_of
 from alignspec.symbolic.rename import at, canonical
-from alignspec.symbolic.shape import condition_degree, number_degree
+from alignspec.symbolic.shape import checked, number_degree
 
 NEXT = "__next"
 
@@ -62,12 +62,7 @@ class TransitionSystem:
 
     @staticmethod
     def _cond(cond: object, space: Space, what: str) -> sympy.Basic:
-        c = canonical(cond, space)
-        try:
-            condition_degree(c, space.variables)
-        except SpecError as err:
-            raise type(err)(f"{what}: {err}") from None
-        return c
+        return checked(cond, space, what, condition=True)
 
     @classmethod
     def deterministic(
@@ -478,14 +473,7 @@ def _violation(
 
 
 def _number(system: TransitionSystem, expr: object, what: str) -> sympy.Basic | None:
-    if expr is None:
-        return None
-    e = canonical(expr, system.domain)
-    try:
-        number_degree(e, system.domain.variables)
-    except SpecError as err:
-        raise type(err)(f"{what}: {err}") from None
-    return e
+    return None if expr is None else checked(expr, system.domain, what, condition=False)
 
 
 def _return(

@@ -139,14 +139,46 @@ def from_search(
     figures: Mapping[str, Fraction | None] | None = None,
     extra_witness: Mapping[str, State] | None = None,
 ) -> Finding:
-    """The Finding for a check decided by one search (violation found / none / unknown)."""
+    """The Finding for an outer check decided by one search (values from the spec)."""
+    return decided(
+        check,
+        spec.name,
+        result,
+        problem,
+        clock,
+        options,
+        violated=violated,
+        proved=proved,
+        values=lambda witness: {role: values_at(spec, s) for role, s in witness.items()},
+        figures=figures,
+        extra_witness=extra_witness,
+    )
+
+
+def decided(
+    check: str,
+    subject: str | None,
+    result: Search,
+    query: Problem | None,
+    clock: Clock,
+    options: Mapping[str, Any],
+    *,
+    violated: str,
+    proved: str,
+    values: Callable[[Mapping[str, State]], Mapping[str, Mapping[str, Any]]],
+    figures: Mapping[str, Any] | None = None,
+    extra_witness: Mapping[str, State] | None = None,
+) -> Finding:
+    """The Finding for any check decided by one search: PROVED when none exists (UNSAT),
+    VIOLATED with the replayed witness (plus ``extra_witness`` states for reference),
+    otherwise UNKNOWN with the search's reason."""
     common: dict[str, Any] = dict(
-        spec=spec.name,
+        spec=subject,
         elapsed=clock.elapsed,
         stats=result.stats,
-        options=options,
+        options=dict(options),
         figures=dict(figures or {}),
-        query=problem,
+        query=query,
     )
     if result.status == "none":
         return Finding(check, Verdict.PROVED, proved, method="smt", **common)
@@ -157,21 +189,22 @@ def from_search(
             Verdict.UNKNOWN,
             f"{check} could not be decided: {reason}",
             reason=reason,
-            method="smt",
+            method=result.method,
             **common,
         )
-    witness = dict(result.states)
-    witness.update(extra_witness or {})
-    values = {role: values_at(spec, state) for role, state in witness.items()}
+    witness = {**result.states, **(extra_witness or {})}
+    vals = values(witness)
+    if result.method == "extraction":
+        violated += " (found on the extracted tree, confirmed on the original policy)"
     lines = [violated] + [
-        f"  {role}: {show(s)}  [{show(values[role])}]" for role, s in witness.items()
+        f"  {role}: {show(s)}  [{show(vals.get(role, {}))}]" for role, s in witness.items()
     ]
     return Finding(
         check,
         Verdict.VIOLATED,
         "\n".join(lines),
         witness=witness,
-        values=values,
+        values=vals,
         method=result.method,
         **common,
     )

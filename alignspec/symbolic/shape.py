@@ -7,8 +7,10 @@ from fractions import Fraction
 
 import sympy
 
-from alignspec.space import Choice, Int, Real, Variable
+from alignspec.errors import SpecError
+from alignspec.space import Choice, Int, Real, Space, Variable
 from alignspec.symbolic.fold import Algebra, fold_cond, fold_num
+from alignspec.symbolic.rename import canonical
 
 
 class DegreeAlgebra(Algebra[int, int]):
@@ -88,3 +90,14 @@ def number_degree(expr: sympy.Basic, scope: Mapping[str, Variable]) -> int:
 def condition_degree(expr: sympy.Basic, scope: Mapping[str, Variable]) -> int:
     """Validate a condition and return the highest arithmetic degree inside it."""
     return fold_cond(expr, scope, DegreeAlgebra())
+
+
+def checked(expr: object, space: Space, what: str, *, condition: bool) -> sympy.Basic:
+    """``expr`` with the space's own symbols, validated as a number or a condition; errors
+    keep their type and gain ``what`` (where the expression came from) as a prefix."""
+    e = canonical(expr, space)
+    try:
+        (condition_degree if condition else number_degree)(e, space.variables)
+    except SpecError as err:
+        raise type(err)(f"{what}: {err}") from None
+    return e

@@ -6,6 +6,7 @@ sound argument), VIOLATED (a witness replayed exactly) or UNKNOWN (with the reas
 
 from alignspec import inner, mdp, outer, policy, strategies
 from alignspec.actions import Actions
+from alignspec.assertions import assert_aligned, assert_misaligned
 from alignspec.check import check
 from alignspec.errors import (
     BoundsError,
@@ -86,6 +87,8 @@ __all__ = [
     "UnsupportedExpressionError",
     "Verdict",
     "__version__",
+    "assert_aligned",
+    "assert_misaligned",
     "check",
     "eq",
     "extract",

@@ -12,3 +12,5 @@ settings.register_profile(
 )
 settings.register_profile("dev", deadline=None, max_examples=150)
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+pytest_plugins = ["pytester"]

@@ -1,0 +1,172 @@
+"""pytest plugin: ``pytest --alignspec [PATH]`` collects spec files as test items.
+
+Registered through the ``pytest11`` entry point; it imports nothing from alignspec until a
+spec is collected.  One item per spec and check: a check fails when it contradicts the
+spec's ``expect`` ("aligned": not PROVED) or is UNKNOWN (unless
+``--alignspec-allow-unknown``); a "misaligned" spec also gets an ``expect`` item that fails
+unless some check is VIOLATED.  With the environment variable CI set, hypothesis runs a
+fixed-seed profile.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("alignspec")
+    group.addoption(
+        "--alignspec",
+        action="append",
+        nargs="?",
+        const="specs",
+        default=None,
+        metavar="PATH",
+        help="collect alignspec spec files (default path: specs)",
+    )
+    group.addoption(
+        "--alignspec-allow-unknown",
+        action="store_true",
+        default=False,
+        help="report UNKNOWN verdicts as passes (with a warning) instead of failures",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("CI"):
+        from hypothesis import settings
+
+        settings.register_profile("alignspec-ci", derandomize=True, database=None, deadline=None)
+        settings.load_profile("alignspec-ci")
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    paths = config.getoption("--alignspec")
+    if not paths:
+        return
+    for raw in paths:
+        by_file: dict[Path, list[Any]] = {}
+        for target in _targets(raw):
+            source = getattr(target, "source", None)
+            by_file.setdefault(Path(source[0]) if source else Path(raw), []).append(target)
+        for path, targets in by_file.items():
+            spec_file = SpecFile.from_parent(session, path=path, targets=targets)
+            for node in spec_file.collect():
+                assert isinstance(node, SpecNode)
+                items.extend(node.collect())
+
+
+def _targets(raw: str) -> list[Any]:
+    from alignspec.loader import load
+
+    return load([raw])
+
+
+class SpecFile(pytest.File):
+    """A spec file: its Specs, Learned policies and MDP bundles."""
+
+    def __init__(self, *, targets: list[Any], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.targets = targets
+
+    def collect(self) -> list[pytest.Collector]:
+        return [SpecNode.from_parent(self, name=t.label, target=t) for t in self.targets]
+
+
+class SpecNode(pytest.Collector):
+    """A spec (or Learned / MDPSpec / Trajectories) and its checks."""
+
+    def __init__(self, *, target: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.target = target
+        self.verdicts: dict[str, Any] = {}
+
+    def collect(self) -> list[pytest.Item]:
+        from alignspec.check import applicable, applicable_inner
+        from alignspec.learned import Learned
+        from alignspec.spec import Spec
+
+        t = self.target
+        if isinstance(t, Spec):
+            names: tuple[str | None, ...] = applicable(t)
+        elif isinstance(t, Learned):
+            names = applicable_inner(t.spec, train=t.train, deploy=t.deploy, oversight=t.oversight)
+        else:
+            names = (None,)  # MDP bundles run as one item
+        items: list[pytest.Item] = [
+            CheckItem.from_parent(self, name=n or "checks", check=n) for n in names
+        ]
+        if getattr(t, "expect", None) == "misaligned":
+            items.append(ExpectItem.from_parent(self, name="expect"))
+        return items
+
+    def location_hint(self) -> tuple[str, int]:
+        source = getattr(self.target, "source", None)
+        return (source[0], source[1]) if source else ("", 0)
+
+
+class CheckItem(pytest.Item):
+    def __init__(self, *, check: str | None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.check_name = check
+
+    def runtest(self) -> None:
+        from alignspec.assertions import _describe
+        from alignspec.check import check
+        from alignspec.results import Verdict
+
+        node: SpecNode = self.parent  # type: ignore[assignment]
+        target = node.target
+        report = check(target, checks=[self.check_name]) if self.check_name else check(target)
+        for finding in report.findings:
+            node.verdicts[finding.check] = finding.verdict
+            unknown = finding.verdict is Verdict.UNKNOWN
+            if unknown and not self.config.getoption("--alignspec-allow-unknown"):
+                raise AlignspecFailure(
+                    f"UNKNOWN (use --alignspec-allow-unknown to accept):\n{_describe(finding)}"
+                )
+            if (
+                getattr(target, "expect", None) == "aligned"
+                and finding.verdict is not (Verdict.PROVED)
+                and not unknown
+            ):
+                raise AlignspecFailure(f"expected aligned, got:\n{_describe(finding)}")
+
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+        if isinstance(excinfo.value, AlignspecFailure):
+            return str(excinfo.value)
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[Path | str, int | None, str]:
+        node: SpecNode = self.parent  # type: ignore[assignment]
+        file, line = node.location_hint()
+        return file, line - 1 if line else None, f"{node.name}::{self.name}"
+
+
+class ExpectItem(CheckItem):
+    """A "misaligned" spec must have at least one VIOLATED check."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(check=None, **kwargs)
+
+    def runtest(self) -> None:
+        from alignspec.results import Verdict
+
+        node: SpecNode = self.parent  # type: ignore[assignment]
+        if not node.verdicts:
+            from alignspec.check import check
+
+            node.verdicts = {f.check: f.verdict for f in check(node.target).findings}
+        if Verdict.VIOLATED not in node.verdicts.values():
+            shown = ", ".join(f"{k}: {v}" for k, v in node.verdicts.items())
+            raise AlignspecFailure(f"expected misaligned, but no check was VIOLATED ({shown})")
+
+
+class AlignspecFailure(AssertionError):
+    """A spec did not meet its expectation."""

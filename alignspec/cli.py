@@ -7,6 +7,7 @@ spec or usage error (the message is printed, no traceback).
 from __future__ import annotations
 
 import argparse
+import os
 import pickle
 import sys
 from collections.abc import Sequence
@@ -92,7 +93,18 @@ def _parser() -> argparse.ArgumentParser:
         help="spec .py files, directories of them, or module names (default: specs/)",
     )
     c.add_argument("-j", "--jobs", type=int, default=1, help="run specs on N processes")
-    c.add_argument("--json", action="store_true", help="print one JSON document")
+    c.add_argument("--json", action="store_true", help="print one JSON document (--format json)")
+    c.add_argument(
+        "--format",
+        choices=("text", "json", "junit", "sarif"),
+        default=None,
+        help="output format (default text)",
+    )
+    c.add_argument(
+        "--allow-unknown",
+        action="store_true",
+        help="junit: report UNKNOWN as skipped rather than failed",
+    )
     c.add_argument(
         "--timeout",
         type=float,
@@ -125,6 +137,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SpecError as err:
         print(f"alignspec: error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # e.g. piped into head: stop quietly, as Unix tools do
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -143,8 +159,17 @@ def _check(args: argparse.Namespace) -> int:
             reports = run(specs, task, pool)
     else:
         reports = run(specs, task)
-    if args.json:
+    fmt = args.format or ("json" if args.json else "text")
+    if fmt == "json":
         print(json_report.dumps(reports))
+    elif fmt == "junit":
+        from alignspec.report import junit
+
+        print(junit.dumps(reports, allow_unknown=args.allow_unknown))
+    elif fmt == "sarif":
+        from alignspec.report import sarif
+
+        print(sarif.dumps(reports, root=os.getcwd()))
     else:
         for report in reports:
             print(text.render(report))

@@ -148,3 +148,34 @@ def test_lists_of_specs_and_checks_subset(tmp_path):
     assert [s["verdict"] for s in doc["specs"]] == ["proved", "violated"]
     assert all([f["check"] for f in s["findings"]] == ["inversion"] for s in doc["specs"])
     assert out.returncode == 0  # no expectations set
+
+
+def test_junit_output(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    wrong = write(tmp_path, "wrong.py", GOOD.replace('expect="aligned"', 'expect="misaligned"'))
+    out = run("check", "--format", "junit", str(write(tmp_path, "good.py", GOOD)), str(wrong))
+    root = ET.fromstring(out.stdout)
+    assert root.tag == "testsuites" and root.get("tests") == "7" and root.get("failures") == "1"
+    suites = root.findall("testsuite")
+    assert [s.get("name") for s in suites] == ["aligned", "aligned"]
+    names = [c.get("name") for c in suites[1].findall("testcase")]
+    assert names == ["inversion", "hacking", "goodhart_curve", "expect"]
+    assert suites[1].find("testcase[@name='expect']/failure").get("message") == (
+        "expected misaligned"
+    )
+
+
+def test_sarif_output(tmp_path):
+    bad = write(tmp_path, "bad.py", GOOD.replace("reward=2 * s.vars.x", "reward=-s.vars.x"))
+    out = run("check", "--format", "sarif", str(bad))
+    doc = json.loads(out.stdout)
+    assert doc["version"] == "2.1.0" and doc["runs"][0]["tool"]["driver"]["name"] == "alignspec"
+    results = doc["runs"][0]["results"]
+    assert {r["ruleId"] for r in results} == {"inversion", "hacking", "goodhart_curve"}
+    location = results[0]["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"].endswith("bad.py")
+    assert location["region"]["startLine"] == 4
+    assert results[0]["level"] == "error" and results[0]["properties"]["witness"]
+    rules = {r["id"] for r in doc["runs"][0]["tool"]["driver"]["rules"]}
+    assert rules == {"inversion", "hacking", "goodhart_curve"}

@@ -126,6 +126,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--points", type=int, default=20, help="points on each Goodhart curve")
     c.add_argument("--checks", default=None, help=f"comma-separated subset of {','.join(CHECKS)}")
+    p = sub.add_parser("prove", help="write proof certificates (JSON + SMT-LIB2) for CI")
+    p.add_argument("paths", nargs="*", default=["specs"], metavar="PATH")
+    p.add_argument("--out", default="proofs", help="certificate directory (default proofs/)")
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="prove again even when a spec's certificates match its content hash",
+    )
+    p.add_argument("--rlimit", type=int, default=DEFAULT_RLIMIT)
+    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS")
+    r = sub.add_parser("recheck", help="re-decide stored certificates with z3 (and cvc5)")
+    r.add_argument("proofs", nargs="?", default="proofs", metavar="DIR")
     return parser
 
 
@@ -133,6 +145,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
+        if args.command == "prove":
+            return _prove(args)
+        if args.command == "recheck":
+            return _recheck(args)
         return _check(args)
     except SpecError as err:
         print(f"alignspec: error: {err}", file=sys.stderr)
@@ -141,6 +157,43 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
+
+
+def _prove(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from alignspec import certificates
+
+    out, root = Path(args.out), Path.cwd()
+    targets = load(args.paths)
+    task = _Task(Budget(args.rlimit, args.timeout), SAMPLES, 20, None)
+    fresh, reports, cached = [], [], 0
+    for target in targets:
+        records = None if args.no_cache else certificates.cached(out, target, target.label)
+        if records is not None:
+            cached += 1
+            continue
+        fresh.append(target)
+        reports.append(task(target))
+    written = certificates.prove(fresh, reports, out, root)
+    print(
+        f"{len(written)} certificate file(s) written to {out}/ for {len(fresh)} spec(s); "
+        f"{cached} spec(s) unchanged (cached)"
+    )
+    return 0 if all(r.meets_expectation for r in reports) else 1
+
+
+def _recheck(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from alignspec import certificates
+
+    problems = certificates.recheck(Path(args.proofs), Path.cwd())
+    for problem in problems:
+        print(f"alignspec: recheck: {problem}", file=sys.stderr)
+    if not problems:
+        print(f"all certificates in {args.proofs}/ hold")
+    return 1 if problems else 0
 
 
 def _check(args: argparse.Namespace) -> int:

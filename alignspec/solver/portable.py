@@ -1,0 +1,39 @@
+"""Re-deciding stored SMT-LIB2 queries with z3 and, independently, cvc5 (optional)."""
+
+from __future__ import annotations
+
+import z3
+
+
+def z3_answer(text: str, rlimit: int = 200_000_000) -> str:
+    s = z3.Solver()
+    s.set("rlimit", rlimit)
+    try:
+        s.from_string(text)
+        return str(s.check())
+    except z3.Z3Exception as err:
+        return f"error ({err})"
+
+
+def cvc5_answer(text: str) -> str | None:
+    """cvc5's answer, or None when cvc5 is not installed (pip install 'alignspec[cvc5]')."""
+    try:
+        import cvc5
+    except ImportError:
+        return None
+    tm = cvc5.TermManager()
+    solver = cvc5.Solver(tm)
+    parser = cvc5.InputParser(solver)
+    try:
+        parser.setStringInput(cvc5.InputLanguage.SMT_LIB_2_6, text, "query")
+        symbols = parser.getSymbolManager()
+        answers = []
+        while True:
+            command = parser.nextCommand()
+            if command.isNull():
+                break
+            answers.append(str(command.invoke(solver, symbols)).strip())
+    except Exception as err:  # cvc5 rejects what it cannot read: say so
+        return f"error ({err})"
+    said = [a for a in answers if a]
+    return said[-1] if said else "no answer"

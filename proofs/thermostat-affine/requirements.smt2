@@ -1,0 +1,16 @@
+(set-logic QF_LRA)
+(set-info :status unknown)
+(declare-fun s.temperature () Real)
+(declare-fun s.heater_on () Bool)
+(assert
+ (<= 10.0 s.temperature))
+(assert
+ (>= 30.0 s.temperature))
+(assert
+ (=> s.heater_on (<= 15.0 s.temperature)))
+(assert
+ (not (and (<= 18.0 s.temperature) (>= 24.0 s.temperature))))
+(assert
+ (let ((?x6644 (+ (- 21.0) s.temperature)))
+(< 10.0 (+ 10.0 (* (- 2.0) (ite (>= ?x6644 0.0) ?x6644 (- ?x6644)))))))
+(check-sat)

@@ -96,7 +96,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true", help="print one JSON document (--format json)")
     c.add_argument(
         "--format",
-        choices=("text", "json", "junit", "sarif"),
+        choices=("text", "json", "junit", "sarif", "html"),
         default=None,
         help="output format (default text)",
     )
@@ -219,6 +219,14 @@ def _check(args: argparse.Namespace) -> int:
         from alignspec.report import junit
 
         print(junit.dumps(reports, allow_unknown=args.allow_unknown))
+    elif fmt == "html":
+        from alignspec.report import html
+
+        print(html.render(reports, specs))
+    elif fmt == "html":
+        from alignspec.report import html
+
+        print(html.render(reports, specs))
     elif fmt == "sarif":
         from alignspec.report import sarif
 

@@ -1,0 +1,93 @@
+"""A self-contained HTML report: verdicts, witnesses, and plots embedded as SVG."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from typing import Any
+
+from alignspec.report import plots
+from alignspec.results import Finding, Report, Verdict
+
+STYLE = """
+body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}
+h1{font-size:1.6em} h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #ddd}
+.badge{display:inline-block;padding:.1em .6em;border-radius:.8em;color:#fff;font-size:.85em}
+.proved{background:#2e7d32}.violated{background:#c62828}.unknown{background:#8d6e00}
+table{border-collapse:collapse;margin:.6em 0}td,th{border:1px solid #ddd;padding:.3em .6em;
+vertical-align:top;text-align:left;font-size:.9em} pre{white-space:pre-wrap;margin:0}
+.plots{display:flex;flex-wrap:wrap;gap:1em}.note{color:#666;font-size:.85em}
+"""
+
+
+def _badge(verdict: Verdict) -> str:
+    return f'<span class="badge {verdict.value}">{verdict}</span>'
+
+
+def _witness(f: Finding) -> str:
+    if not f.witness:
+        return ""
+    rows = []
+    for role, state in f.witness.items():
+        values = f.values.get(role, {})
+        cells = ", ".join(f"{k}={v}" for k, v in state.items())
+        extra = ", ".join(f"{k}={v}" for k, v in values.items())
+        rows.append(
+            f"<tr><th>{html.escape(role)}</th><td>{html.escape(cells)}</td>"
+            f"<td>{html.escape(extra)}</td></tr>"
+        )
+    return "<table>" + "".join(rows) + "</table>"
+
+
+def render(reports: Sequence[Report], targets: Sequence[Any] | None = None) -> str:
+    """The report as one HTML document (no external files, scripts or fonts)."""
+    from alignspec import __version__
+
+    ok = all(r.meets_expectation for r in reports)
+    parts = [
+        f"<!DOCTYPE html><html lang=en><head><meta charset=utf-8>"
+        f"<title>alignspec report</title><style>{STYLE}</style></head><body>",
+        f"<h1>alignspec report</h1><p>{len(reports)} spec(s); "
+        f"{'all as expected' if ok else 'some not as expected'} "
+        f"(alignspec {__version__})</p>",
+    ]
+    if not plots.available():
+        parts.append("<p class=\"note\">Plots need matplotlib: pip install 'alignspec[plot]'.</p>")
+    for i, report in enumerate(reports):
+        target = targets[i] if targets is not None else None
+        status = "as expected" if report.meets_expectation else "NOT AS EXPECTED"
+        where = (
+            f" &middot; {html.escape(report.source[0])}:{report.source[1]}" if report.source else ""
+        )
+        parts.append(
+            f'<section id="spec-{i}"><h2>{html.escape(report.spec)} '
+            f"{_badge(report.verdict)}</h2><p>expect {report.expect or 'nothing'}: "
+            f"{status}{where}</p>"
+        )
+        parts.append(
+            "<table><tr><th>check</th><th>verdict</th><th>method</th><th>time</th>"
+            "<th>finding</th></tr>"
+        )
+        for f in report.findings:
+            parts.append(
+                f"<tr><td>{html.escape(f.check)}</td><td>{_badge(f.verdict)}</td>"
+                f"<td>{html.escape(f.method or '')}</td><td>{f.elapsed:.3f}s</td>"
+                f"<td><pre>{html.escape(f.message)}</pre>{_witness(f)}</td></tr>"
+            )
+        parts.append("</table>")
+        figures = []
+        if plots.available():
+            for f in report.findings:
+                if f.curve is not None:
+                    figures.append(plots.goodhart(f.curve))
+            from alignspec.spec import Spec
+
+            if isinstance(target, Spec):
+                svg = plots.disagreement(target)
+                if svg:
+                    figures.append(svg)
+        if figures:
+            parts.append('<div class="plots">' + "".join(figures) + "</div>")
+        parts.append("</section>")
+    parts.append("</body></html>")
+    return "\n".join(parts)

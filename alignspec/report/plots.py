@@ -1,0 +1,138 @@
+"""SVG plots for the HTML report (optional dependency: matplotlib)."""
+
+from __future__ import annotations
+
+import io
+from fractions import Fraction
+from typing import Any
+
+from alignspec.results import GoodhartCurve
+from alignspec.space import Bool, Choice, Int, Real
+
+
+def available() -> bool:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _svg(fig: Any) -> str:
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    text = buffer.getvalue()
+    return text[text.index("<svg") :]
+
+
+def goodhart(curve: GoodhartCurve) -> str:
+    """Reward threshold against the worst and best intended utility that reach it."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    matplotlib.rcParams["svg.hashsalt"] = "alignspec"  # deterministic ids
+    import matplotlib.pyplot as plt
+
+    ts = [float(p.threshold) for p in curve.points]
+    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    for attr, label, style in (("best", "best utility", "-o"), ("worst", "worst utility", "-s")):
+        pts = [
+            (t, float(getattr(p, attr)))
+            for t, p in zip(ts, curve.points, strict=True)
+            if getattr(p, attr) is not None
+        ]
+        if pts:
+            ax.plot([a for a, _ in pts], [b for _, b in pts], style, markersize=3, label=label)
+    if curve.goodhart_threshold is not None:
+        ax.axvline(
+            float(curve.goodhart_threshold),
+            color="crimson",
+            linestyle="--",
+            label="Goodhart threshold",
+        )
+    ax.set_xlabel("reward demanded (>= t)")
+    ax.set_ylabel("intended utility")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return _svg(fig)
+
+
+def disagreement(
+    spec: Any, x: str | None = None, y: str | None = None, steps: int = 41
+) -> str | None:
+    """Over two numeric variables (the others at their midpoints), where the normalised
+    reward and the normalised intended utility differ; infeasible points are blank."""
+    from alignspec.symbolic.evaluate import holds, value_of
+
+    if spec.objective is None or spec.utility is None:
+        return None
+    numeric = [n for n, v in spec.domain.variables.items() if isinstance(v, (Real, Int))]
+    if len(numeric) < 2:
+        return None
+    x, y = x or numeric[0], y or numeric[1]
+    base: dict[str, Any] = {}
+    for name, var in spec.domain.variables.items():
+        if isinstance(var, Bool):
+            base[name] = False
+        elif isinstance(var, Choice):
+            base[name] = var.labels[0]
+        elif isinstance(var, Int):
+            base[name] = (var.lo + var.hi) // 2
+        else:
+            base[name] = (var.lo + var.hi) / 2
+    scope = spec.domain.variables
+
+    def axis(name: str) -> list[Any]:
+        var = scope[name]
+        if isinstance(var, Int):
+            step = max(1, (var.hi - var.lo) // (steps - 1))
+            return list(range(var.lo, var.hi + 1, step))
+        return [var.lo + (var.hi - var.lo) * Fraction(i, steps - 1) for i in range(steps)]
+
+    xs, ys = axis(x), axis(y)
+    rewards, utils, feasible = [], [], []
+    for yv in ys:
+        rrow, urow, frow = [], [], []
+        for xv in xs:
+            state = {**base, x: xv, y: yv}
+            frow.append(all(holds(e, scope, state) for _, e in spec.assumptions))
+            rrow.append(float(value_of(spec.objective, scope, state)))
+            urow.append(float(value_of(spec.utility, scope, state)))
+        rewards.append(rrow)
+        utils.append(urow)
+        feasible.append(frow)
+
+    def normalise(grid: list[list[float]]) -> list[list[float]]:
+        flat = [v for row in grid for v in row]
+        lo, hi = min(flat), max(flat)
+        return [[(v - lo) / (hi - lo) if hi > lo else 0.5 for v in row] for row in grid]
+
+    r, u = normalise(rewards), normalise(utils)
+    diff = [
+        [(r[i][j] - u[i][j]) if feasible[i][j] else float("nan") for j in range(len(xs))]
+        for i in range(len(ys))
+    ]
+    import matplotlib
+
+    matplotlib.use("Agg")
+    matplotlib.rcParams["svg.hashsalt"] = "alignspec"
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    image = ax.imshow(
+        diff,
+        origin="lower",
+        aspect="auto",
+        cmap="coolwarm",
+        vmin=-1,
+        vmax=1,
+        extent=(float(xs[0]), float(xs[-1]), float(ys[0]), float(ys[-1])),
+    )
+    fig.colorbar(image, ax=ax, label="normalised reward - normalised utility")
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    ax.set_title("where reward and intent disagree (red: reward overrates)", fontsize=9)
+    return _svg(fig)

@@ -24,6 +24,16 @@ def _badge(verdict: Verdict) -> str:
     return f'<span class="badge {verdict.value}">{verdict}</span>'
 
 
+def _summary(f: Finding) -> str:
+    """The message; with a witness table below, only its first line (the table has the rest)."""
+    return f.message.splitlines()[0] if f.witness and not f.parts else f.message
+
+
+def _figures(f: Finding) -> str:
+    shown = ", ".join(f"{k}={v}" for k, v in f.figures.items() if v is not None)
+    return f'<p class="note">figures: {html.escape(shown)}</p>' if shown else ""
+
+
 def _witness(f: Finding) -> str:
     if not f.witness:
         return ""
@@ -72,7 +82,7 @@ def render(reports: Sequence[Report], targets: Sequence[Any] | None = None) -> s
             parts.append(
                 f"<tr><td>{html.escape(f.check)}</td><td>{_badge(f.verdict)}</td>"
                 f"<td>{html.escape(f.method or '')}</td><td>{f.elapsed:.3f}s</td>"
-                f"<td><pre>{html.escape(f.message)}</pre>{_witness(f)}</td></tr>"
+                f"<td><pre>{html.escape(_summary(f))}</pre>{_witness(f)}{_figures(f)}</td></tr>"
             )
         parts.append("</table>")
         figures = []

@@ -12,6 +12,7 @@ import pickle
 import sys
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
+from typing import Any
 
 from alignspec.check import CHECKS, applicable, applicable_inner, check
 from alignspec.engine import SAMPLES
@@ -54,20 +55,53 @@ def _default_checks(target: Target) -> tuple[str, ...]:
     return applicable(target)
 
 
+class Progress:
+    """A one-line progress display on stderr, only when stderr is a terminal."""
+
+    def __init__(self, total: int, stream: Any = None) -> None:
+        self.stream = stream or sys.stderr
+        self.total, self.done = total, 0
+        self.on = total > 1 and hasattr(self.stream, "isatty") and self.stream.isatty()
+
+    def step(self, label: str) -> None:
+        self.done += 1
+        if self.on:
+            self.stream.write(f"\r\033[K[{self.done}/{self.total}] {label[:60]}")
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self.on:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
 def run(specs: Sequence[Target], task: _Task, executor: Executor | None = None) -> list[Report]:
     """Reports in spec order; specs that cannot travel to a worker process (a lambda
     inside, say) run here instead."""
-    if executor is None:
-        return [task(s) for s in specs]
-    travelling = [i for i, s in enumerate(specs) if _picklable(s)]
-    futures = {i: executor.submit(task, specs[i]) for i in travelling}
-    staying = [specs[i].label for i in range(len(specs)) if i not in futures]
-    if staying:
-        print(
-            f"alignspec: running here (cannot be sent to worker processes): {', '.join(staying)}",
-            file=sys.stderr,
-        )
-    return [futures[i].result() if i in futures else task(s) for i, s in enumerate(specs)]
+    progress = Progress(len(specs))
+    try:
+        if executor is None:
+            out = []
+            for s in specs:
+                out.append(task(s))
+                progress.step(s.label)
+            return out
+        travelling = [i for i, s in enumerate(specs) if _picklable(s)]
+        futures = {i: executor.submit(task, specs[i]) for i in travelling}
+        staying = [specs[i].label for i in range(len(specs)) if i not in futures]
+        if staying:
+            print(
+                f"alignspec: running here (cannot be sent to worker processes): "
+                f"{', '.join(staying)}",
+                file=sys.stderr,
+            )
+        reports = []
+        for i, s in enumerate(specs):
+            reports.append(futures[i].result() if i in futures else task(s))
+            progress.step(s.label)
+        return reports
+    finally:
+        progress.close()
 
 
 def _picklable(spec: Target) -> bool:

@@ -15,3 +15,20 @@ def test_python_examples_run(page):
     namespace: dict = {}
     for block in blocks:  # blocks of one page share a namespace, like a notebook
         exec(compile(block, str(page), "exec"), namespace)
+
+
+def test_docs_site_builds_strictly(tmp_path):
+    pytest.importorskip("mkdocs")
+    pytest.importorskip("mkdocstrings")
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path / "site")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "site" / "api" / "index.html").exists()

@@ -135,6 +135,12 @@ def _parser() -> argparse.ArgumentParser:
         help="output format (default text)",
     )
     c.add_argument(
+        "--map",
+        default=None,
+        metavar="X,Y",
+        help="html: the two variables of the reward-vs-intent map",
+    )
+    c.add_argument(
         "--allow-unknown",
         action="store_true",
         help="junit: report UNKNOWN as skipped rather than failed",
@@ -256,11 +262,17 @@ def _check(args: argparse.Namespace) -> int:
     elif fmt == "html":
         from alignspec.report import html
 
-        print(html.render(reports, specs))
+        axes = tuple(v.strip() for v in args.map.split(",")) if args.map else None
+        if axes is not None and len(axes) != 2:
+            raise SpecError(f"--map {args.map!r}: name two variables, e.g. --map x,y")
+        print(html.render(reports, specs, axes=axes))
     elif fmt == "html":
         from alignspec.report import html
 
-        print(html.render(reports, specs))
+        axes = tuple(v.strip() for v in args.map.split(",")) if args.map else None
+        if axes is not None and len(axes) != 2:
+            raise SpecError(f"--map {args.map!r}: name two variables, e.g. --map x,y")
+        print(html.render(reports, specs, axes=axes))
     elif fmt == "sarif":
         from alignspec.report import sarif
 

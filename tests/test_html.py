@@ -119,3 +119,15 @@ def test_cli_html_format(tmp_path):
         timeout=300,
     )
     assert out.returncode == 0 and out.stdout.startswith("<!DOCTYPE html>")
+
+
+def test_map_axes_are_chosen():
+    pytest.importorskip("matplotlib")
+    from alignspec.report import plots
+
+    spec = next(t for t in TARGETS if t.name == "engagement-vs-wellbeing")
+    report = al.check(spec, points=3)
+    assert html.render([report], [spec], axes=("age", "engagement")).count("<svg") == 2
+    assert html.render([report], [spec], axes=("age", "mode")).count("<svg") == 1
+    assert plots.disagreement(spec, "age", "engagement") is not None
+    assert plots.disagreement(spec, "age", "mode") is None  # a Choice cannot be an axis

@@ -49,8 +49,14 @@ def _witness(f: Finding) -> str:
     return "<table>" + "".join(rows) + "</table>"
 
 
-def render(reports: Sequence[Report], targets: Sequence[Any] | None = None) -> str:
-    """The report as one HTML document (no external files, scripts or fonts)."""
+def render(
+    reports: Sequence[Report],
+    targets: Sequence[Any] | None = None,
+    axes: tuple[str, ...] | None = None,
+) -> str:
+    """The report as one HTML document (no external files, scripts or fonts).  ``axes``
+    names the two variables of the reward-vs-intent map (default: the first two numeric
+    ones; specs without both are drawn without a map)."""
     from alignspec import __version__
 
     ok = all(r.meets_expectation for r in reports)
@@ -92,8 +98,11 @@ def render(reports: Sequence[Report], targets: Sequence[Any] | None = None) -> s
                     figures.append(plots.goodhart(f.curve))
             from alignspec.spec import Spec
 
-            if isinstance(target, Spec):
-                svg = plots.disagreement(target)
+            if isinstance(target, Spec) and (
+                axes is None or set(axes) <= set(target.domain.variables)
+            ):
+                x, y = axes if axes else (None, None)
+                svg = plots.disagreement(target, x, y)
                 if svg:
                     figures.append(svg)
         if figures:

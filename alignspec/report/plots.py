@@ -73,6 +73,8 @@ def disagreement(
     if len(numeric) < 2:
         return None
     x, y = x or numeric[0], y or numeric[1]
+    if x not in numeric or y not in numeric or x == y:
+        return None
     base: dict[str, Any] = {}
     for name, var in spec.domain.variables.items():
         if isinstance(var, Bool):

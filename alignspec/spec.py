@@ -73,15 +73,15 @@ def _reward(value: object) -> Reward | None:
 
 def _caller() -> tuple[str, int] | None:
     """The first stack frame outside alignspec (and attrs): where the Spec was written."""
-    package = os.path.dirname(__file__)
+    import attr  # attrs' implementation package (evolve and friends live there)
+
+    skip = tuple(
+        os.path.dirname(m.__file__) for m in (sys.modules[__name__], attrs, attr) if m.__file__
+    )
     frame = sys._getframe(1)
     while frame is not None:
         filename = frame.f_code.co_filename
-        if (
-            not filename.startswith(package)
-            and "attrs" not in filename
-            and "<attrs" not in filename
-        ):
+        if not filename.startswith(skip) and not filename.startswith("<attrs"):
             return filename, frame.f_lineno
         frame = frame.f_back  # type: ignore[assignment]
     return None

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, Phase, find, settings
 from hypothesis.errors import NoSuchExample, Unsatisfiable
 from sympy.core.parameters import evaluate
 
-from alignspec.actions import Actions, action_space
+from alignspec.actions import action_space
 from alignspec.engine import Search, extremum, search, simplify
 from alignspec.errors import SpecError
 from alignspec.outer._support import Clock, decided, show
@@ -387,7 +387,3 @@ def describe(
             values["requirements"] = "met" if not broken else "broken: " + "; ".join(broken)
         out[role] = values
     return out
-
-
-def action_label(policy: Policy) -> str:
-    return policy.actions.name if isinstance(policy.actions, Actions) else "action"

@@ -11,7 +11,6 @@ from alignspec.solver.backend import (
     maximize,
     smt2,
     solve,
-    solve_incremental,
     solver_versions,
 )
 
@@ -26,6 +25,5 @@ __all__ = [
     "maximize",
     "smt2",
     "solve",
-    "solve_incremental",
     "solver_versions",
 ]

@@ -236,42 +236,6 @@ def _solve(problem: Problem, budget: Budget, want_core: bool) -> Outcome:
     )
 
 
-def solve_incremental(
-    problem: Problem,
-    rounds: Sequence[tuple[Sequence[tuple[str, sympy.Basic]], tuple[str, sympy.Basic]]],
-    budget: Budget,
-) -> tuple[int, Outcome]:
-    """Rounds of questions on one solver, so what z3 learns carries over: round i first adds
-    its constraints for good, then asks whether its goal can hold too (push/pop).
-
-    Returns the first round whose goal is satisfiable or undecided, with its outcome, or
-    ``(len(rounds), unsat)`` when no goal can hold.  The budget applies per round.
-    """
-    try:
-        enc = _Encoding(problem)
-        started = time.perf_counter()
-        s = z3.Solver()
-        budget.apply(s)
-        s.add(*enc.domain)
-        s.add(*[a for _, a in enc.assertions])
-        for i, (additions, (_, goal)) in enumerate(rounds):
-            s.add(*[enc.cond(c) for _, c in additions])
-            s.push()
-            s.add(enc.cond(goal))
-            answer = s.check()
-            stats = _stats(s, started)
-            if answer == z3.sat:
-                states, exact = enc.states(s.model())
-                return i, Outcome("sat", states, exact, stats=stats, nonlinear=enc.nonlinear)
-            if answer != z3.unsat:
-                reason = _reason(s, budget, enc.nonlinear, started)
-                return i, Outcome("unknown", reason=reason, stats=stats, nonlinear=enc.nonlinear)
-            s.pop()
-        return len(rounds), Outcome("unsat", stats=_stats(s, started), nonlinear=enc.nonlinear)
-    except z3.Z3Exception as err:
-        return 0, Outcome("unknown", reason=f"z3 error: {err}")
-
-
 def maximize(problem: Problem, objective: sympy.Basic, budget: Budget) -> Optimum:
     """The exact supremum of ``objective`` over the problem's assignments.
 

@@ -7,21 +7,11 @@ import alignspec as al
 from alignspec.loader import load
 
 cvc5 = pytest.importorskip("cvc5")
+from alignspec.solver.portable import cvc5_answer  # noqa: E402
 
 
 def run_cvc5(text):
-    tm = cvc5.TermManager()
-    solver = cvc5.Solver(tm)
-    parser = cvc5.InputParser(solver)
-    parser.setStringInput(cvc5.InputLanguage.SMT_LIB_2_6, text, "query")
-    symbols = parser.getSymbolManager()
-    answers = []
-    while True:
-        cmd = parser.nextCommand()
-        if cmd.isNull():
-            break
-        answers.append(cmd.invoke(solver, symbols).strip())
-    return [a for a in answers if a][-1]
+    return cvc5_answer(text)
 
 
 def test_logic_is_declared_first():

@@ -80,6 +80,15 @@ def compatible(policy: Policy, spec: Spec) -> None:
         )
 
 
+def with_requirements(policy: Policy, spec: Spec, check: str) -> None:
+    """The spec fits the policy and has requirements to check, or a SpecError says why."""
+    compatible(policy, spec)
+    if not spec.requirements:
+        raise SpecError(
+            f"{check} needs requirements (Intent(require=[...])); spec {spec.label!r} has none"
+        )
+
+
 def spec_at(policy: Policy, labelled: Labelled, role: str) -> Labelled:
     return tuple((f"{role}: {label}", at(e, policy.domain, role)) for label, e in labelled)
 

@@ -10,7 +10,6 @@ from alignspec.actions import action_space
 from alignspec.engine import SAMPLES
 from alignspec.errors import SpecError
 from alignspec.inner._support import (
-    compatible,
     describe,
     guarded,
     policy_name,
@@ -19,6 +18,7 @@ from alignspec.inner._support import (
     same_state,
     spec_at,
     where,
+    with_requirements,
 )
 from alignspec.outer._support import Clock, budget_or_default, decided, unevaluated
 from alignspec.policy.base import Policy
@@ -54,11 +54,7 @@ def oversight(
             f"state variables: {list(policy.space.names)}"
         )
     if spec is not None:
-        compatible(policy, spec)
-        if not spec.requirements:
-            raise SpecError(
-                f"oversight with a spec needs its requirements; {spec.label!r} has none"
-            )
+        with_requirements(policy, spec, "oversight with a spec")
     clock, b = Clock(), budget_or_default(budget)
     cond = region(policy, region_)
     subject = policy_name(policy)

@@ -5,9 +5,7 @@ from __future__ import annotations
 import sympy
 
 from alignspec.engine import SAMPLES
-from alignspec.errors import SpecError
 from alignspec.inner._support import (
-    compatible,
     describe,
     guarded,
     policy_name,
@@ -15,6 +13,7 @@ from alignspec.inner._support import (
     region,
     spec_at,
     where,
+    with_requirements,
 )
 from alignspec.outer._support import Clock, budget_or_default, decided, unevaluated
 from alignspec.policy.base import Policy
@@ -37,13 +36,10 @@ def verify(
     the policy's action there meet every requirement?
 
     VIOLATED: a state where the policy's own (exactly evaluated) action breaks one.
-    PROVED: never (symbolic policies only; black boxes are sampled and at best UNKNOWN).
+    PROVED: no such state exists (symbolic policies only: black boxes are sampled, so at
+    best UNKNOWN).
     """
-    compatible(policy, spec)
-    if not spec.requirements:
-        raise SpecError(
-            f"verify needs requirements (Intent(require=[...])); spec {spec.label!r} has none"
-        )
+    with_requirements(policy, spec, "verify")
     clock, b = Clock(), budget_or_default(budget)
     cond = region(policy, region_)
     subject = f"{policy_name(policy)} vs {spec.label}"

@@ -184,3 +184,13 @@ def test_float_evaluation_agrees_with_exact():
     assert isinstance(exact, Fraction)
     approx = evaluate(mdp, policy, spec, exact=False)
     assert isinstance(approx, float) and abs(approx - float(exact)) < 1e-12
+
+
+def test_user_code_errors_are_typed_and_located():
+    def broken_step(s, a):
+        raise KeyError("boom")
+
+    with pytest.raises(al.SpecError, match="step raised KeyError: 'boom' at state 0"):
+        al.MDP.from_step(0, ["a"], broken_step)
+    with pytest.raises(al.SpecError, match=r"specified reward raised ZeroDivisionError"):
+        regret(BOAT.mdp, lambda s, a, s2: 1 / 0, BOAT.intended)

@@ -149,3 +149,12 @@ def test_policy_errors():
     bad = al.CallablePolicy(SPACE, ACTIONS, lambda s: "jump")
     with pytest.raises(al.SpecError, match="returned 'jump'"):
         bad.act({"x": 0, "n": 0, "b": False})
+
+
+def test_black_box_errors_are_typed():
+    def broken(state):
+        raise ValueError("bad input")
+
+    box = al.CallablePolicy(SPACE, ACTIONS, broken)
+    with pytest.raises(al.SpecError, match="policy function raised ValueError: bad input"):
+        box.act({"x": 0, "n": 0, "b": False})

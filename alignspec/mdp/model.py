@@ -164,7 +164,12 @@ class MDP:
                 ends.append(s)
                 continue
             for a in actions:
-                outcomes = list(step(s, a))
+                try:
+                    outcomes = list(step(s, a))
+                except Exception as err:
+                    raise SpecError(
+                        f"step raised {type(err).__name__}: {err} at state {s!r}, action {a!r}"
+                    ) from err
                 table[(s, a)] = outcomes
                 for _, s2 in outcomes:
                     if s2 not in seen:
@@ -226,7 +231,14 @@ def reward_function(mdp: MDP, reward: RewardLike, what: str) -> Callable[[int, i
     if callable(reward):
 
         def call(i: int, a: int, j: int) -> Fraction:
-            return to_fraction(reward(mdp.states[i], mdp.actions[a], mdp.states[j]), what)
+            s, act, s2 = mdp.states[i], mdp.actions[a], mdp.states[j]
+            try:
+                value = reward(s, act, s2)
+            except Exception as err:  # the user's code: say where it failed, typed
+                raise SpecError(
+                    f"{what} raised {type(err).__name__}: {err} at ({s!r}, {act!r}, {s2!r})"
+                ) from err
+            return to_fraction(value, what)
 
         return call
     arr = np.asarray(reward, dtype=object)

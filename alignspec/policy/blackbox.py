@@ -25,7 +25,12 @@ class CallablePolicy(Policy):
 
     def act(self, state: Mapping[str, object]) -> Action:
         s = self.state_of(state)
-        action = self.fn(dict(s))
+        try:
+            action = self.fn(dict(s))
+        except Exception as err:  # the user's code: report where it failed, typed
+            raise SpecError(
+                f"the policy function raised {type(err).__name__}: {err} at state {s}"
+            ) from err
         if isinstance(self.actions, Actions):
             if not isinstance(action, str) or action not in self.actions.labels:
                 raise SpecError(

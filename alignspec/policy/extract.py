@@ -181,7 +181,14 @@ def _states(
         state = draw(rng)
         for _ in range(horizon):
             out.append(state)
-            state = driver.space.check_state(step(state, str(driver.act(state))))
+            action = str(driver.act(state))
+            try:
+                following = step(state, action)
+            except Exception as err:  # the user's dynamics: say where they failed, typed
+                raise SpecError(
+                    f"step raised {type(err).__name__}: {err} at state {state}, action {action!r}"
+                ) from err
+            state = driver.space.check_state(following)
     return out[:n]
 
 

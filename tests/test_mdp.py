@@ -194,3 +194,24 @@ def test_user_code_errors_are_typed_and_located():
         al.MDP.from_step(0, ["a"], broken_step)
     with pytest.raises(al.SpecError, match=r"specified reward raised ZeroDivisionError"):
         regret(BOAT.mdp, lambda s, a, s2: 1 / 0, BOAT.intended)
+
+
+def test_forbidden_considers_every_optimal_policy():
+    # both actions are optimal (everything pays 0), but one of them enters the forbidden state
+    m = al.MDP(
+        [0, 1],
+        ["safe", "risky"],
+        {
+            (0, "safe"): [(1, 0)],
+            (0, "risky"): [(1, 1)],
+            (1, "safe"): [(1, 1)],
+            (1, "risky"): [(1, 1)],
+        },
+        0,
+        gamma=Fraction(1, 2),
+    )
+    f = forbidden(m, lambda s, a, s2: 0, [1])
+    assert f.verdict is V and "0 -risky-> 1" in f.message
+    assert f.witness["path"] == {"0": "0", "1": "1"}
+    paid = lambda s, a, s2: 1 if a == "safe" and s == 0 else 0  # noqa: E731
+    assert forbidden(m, paid, [1]).verdict is P

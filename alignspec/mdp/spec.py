@@ -10,7 +10,7 @@ import attrs
 
 from alignspec.errors import OptionError, SpecError
 from alignspec.mdp.checks import epic, equivalent, hackable, regret
-from alignspec.mdp.evaluate import optimal
+from alignspec.mdp.evaluate import optimal, q_values
 from alignspec.mdp.model import MDP, expected, reward_table
 from alignspec.mdp.system import TransitionSystem, bmc
 from alignspec.outer._support import Clock
@@ -82,49 +82,59 @@ def forbidden(
     specified: Any,
     forbid: Callable[[Hashable], bool] | Iterable[Hashable],
 ) -> Finding:
-    """Can a policy optimal for the specified reward reach a forbidden state (with positive
-    probability)?  Exact: optimal policy by exact policy iteration, then reachability.
-    Ties between optimal actions are resolved as the exact policy iteration resolves them."""
+    """Can some policy optimal for the specified reward reach a forbidden state (with
+    positive probability)?  Exact: optimal values by exact policy iteration; every action
+    whose exact Q-value equals the optimum is one an optimal policy may take (ties
+    included), and the forbidden states are searched in the graph of those actions.
+    VIOLATED gives the path with its actions; PROVED means no optimal policy gets there."""
     clock = Clock()
     bad = (
         {i for i, s in enumerate(mdp.states) if forbid(s)}
         if callable(forbid)
         else {mdp.index[s] for s in forbid}
     )
-    choice, _ = optimal(mdp, expected(mdp, reward_table(mdp, specified, "specified reward")))
-    parent: dict[int, int | None] = {s: None for s, _ in mdp.init}
+    r = expected(mdp, reward_table(mdp, specified, "specified reward"))
+    _, v = optimal(mdp, r)
+    parent: dict[int, tuple[int, int] | None] = {s: None for s, _ in mdp.init}
     frontier = list(parent)
     while frontier:
         s = frontier.pop(0)
         if s in bad:
-            path = []
-            node: int | None = s
-            while node is not None:
-                path.append(node)
-                node = parent[node]
-            steps = [f"{mdp.states[a]} -{mdp.actions[choice[a]]}->" for a in reversed(path[1:])]
-            route = " ".join([*steps, str(mdp.states[s])])
+            hops: list[str] = []
+            node = s
+            while parent[node] is not None:
+                before, action = parent[node]  # type: ignore[misc]
+                hops.append(f"{mdp.states[before]!r} -{mdp.actions[action]}->")
+                node = before
+            route = " ".join([*reversed(hops), repr(mdp.states[s])])
+            path = [mdp.states[s]]
+            node = s
+            while parent[node] is not None:
+                node = parent[node][0]  # type: ignore[index]
+                path.append(mdp.states[node])
             return Finding(
                 "forbidden",
                 Verdict.VIOLATED,
-                f"the specified-optimal policy reaches the forbidden state "
-                f"{mdp.states[s]!r}: {route}",
+                f"a specified-optimal policy reaches the forbidden state {mdp.states[s]!r}: "
+                f"{route}",
                 method="exact",
-                witness={
-                    "path": {str(i): str(mdp.states[n]) for i, n in enumerate(reversed(path))}
-                },
+                witness={"path": {str(i): str(n) for i, n in enumerate(reversed(path))}},
                 elapsed=clock.elapsed,
             )
         if s in mdp.terminal:
             continue
-        for s2, _ in mdp.P[s][choice[s]]:
-            if s2 not in parent:
-                parent[s2] = s
-                frontier.append(s2)
+        q = q_values(mdp, r, v, s)
+        for a in range(mdp.n_actions):
+            if q[a] != v[s]:
+                continue  # not an optimal action: no optimal policy takes it here
+            for s2, _ in mdp.P[s][a]:
+                if s2 not in parent:
+                    parent[s2] = (s, a)
+                    frontier.append(s2)
     return Finding(
         "forbidden",
         Verdict.PROVED,
-        "the specified-optimal policy never reaches a forbidden state",
+        "no policy optimal for the specified reward ever reaches a forbidden state (ties included)",
         method="exact",
         elapsed=clock.elapsed,
     )

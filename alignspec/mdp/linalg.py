@@ -12,6 +12,22 @@ class SingularSystem(ArithmeticError):
     """The system has no unique solution."""
 
 
+def subtract(row: SparseRow, factor: Fraction, pivot: SparseRow) -> tuple[set[int], set[int]]:
+    """``row -= factor * pivot`` in place, keeping the row sparse (zeros are dropped);
+    returns the columns that became non-zero and those that became zero."""
+    added, removed = set(), set()
+    for j, w in pivot.items():
+        new = row.get(j, Fraction(0)) - factor * w
+        if new:
+            if j not in row:
+                added.add(j)
+            row[j] = new
+        elif j in row:
+            del row[j]
+            removed.add(j)
+    return added, removed
+
+
 def solve(rows: Sequence[SparseRow], rhs: Sequence[Fraction]) -> list[Fraction]:
     """Solve ``A x = b`` exactly; ``rows[i]`` is row i of A as {column: coefficient}.
 
@@ -39,17 +55,11 @@ def solve(rows: Sequence[SparseRow], rhs: Sequence[Fraction]) -> list[Fraction]:
             if i == p or a[i].get(col, 0) == 0:
                 continue
             factor = a[i][col] / pval
-            row = a[i]
-            for j, v in prow.items():
-                new = row.get(j, Fraction(0)) - factor * v
-                if new == 0:
-                    if j in row:
-                        del row[j]
-                        by_col[j].discard(i)
-                else:
-                    if j not in row:
-                        by_col.setdefault(j, set()).add(i)
-                    row[j] = new
+            added, removed = subtract(a[i], factor, prow)
+            for j in added:
+                by_col.setdefault(j, set()).add(i)
+            for j in removed:
+                by_col[j].discard(i)
             b[i] -= factor * b[p]
     x = [Fraction(0)] * n
     for col in reversed(range(n)):
@@ -80,12 +90,7 @@ def consistent(
         for col in [c for c in r if c in pivots]:
             prow, pval = pivots[col]
             f = r[col]
-            for j, w in prow.items():
-                new = r.get(j, Fraction(0)) - f * w
-                if new:
-                    r[j] = new
-                else:
-                    r.pop(j, None)
+            subtract(r, f, prow)
             v -= f * pval
         if not r:
             if v != 0:
@@ -99,12 +104,7 @@ def consistent(
             if col in orow:
                 f = orow[col]
                 merged = dict(orow)
-                for j, w in prow.items():
-                    new = merged.get(j, Fraction(0)) - f * w
-                    if new:
-                        merged[j] = new
-                    else:
-                        merged.pop(j, None)
+                subtract(merged, f, prow)
                 pivots[other] = (merged, oval - f * pval)
         pivots[col] = (prow, pval)
     x = [Fraction(0)] * n

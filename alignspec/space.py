@@ -113,12 +113,28 @@ class Choice:
 Variable = Real | Int | Bool | Choice
 
 
+class BoolSymbol(sympy.Symbol):  # type: ignore[misc]
+    """The symbol of a Bool variable.
+
+    sympy's ``ITE`` treats a symbol used as a condition as "binary" and rewrites a
+    comparison of it with a number, ``Eq(b, 1)``, to ``false`` (a boolean never equals 1),
+    even under ``evaluate(False)``.  alignspec reads a Bool compared with a number as 0/1,
+    so its Bool symbols opt out of that rewriting and mean the same everywhere.
+    """
+
+    @property
+    def binary_symbols(self) -> set[sympy.Basic]:
+        return set()
+
+
 def make_symbol(name: str, variable: Variable) -> sympy.Symbol:
     """The canonical sympy symbol of a variable (assumptions help sympy simplify soundly)."""
     if isinstance(variable, Real):
         return sympy.Symbol(name, real=True)
     if isinstance(variable, Int):
         return sympy.Symbol(name, integer=True)
+    if isinstance(variable, Bool):
+        return BoolSymbol(name)
     return sympy.Symbol(name)
 
 

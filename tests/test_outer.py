@@ -125,9 +125,13 @@ def test_requirements_proved():
 def test_requirements_strict_requirement_uses_the_exact_supremum():
     peak = 5 - sp.Abs(X - 5)  # compliant states (x < 5) approach 5 without reaching it
     f = al.outer.requirements(spec(reward=peak, intent=al.Intent(require=[X < 5])))
-    assert f.verdict is al.Verdict.PROVED and f.figures == {"compliant_reward_optimum": 5}
+    # x = 5 breaks the requirement and out-earns every compliant state: none reaches 5
+    assert f.verdict is al.Verdict.VIOLATED and f.figures == {"compliant_reward_optimum": 5}
+    assert f.witness["s"] == {"x": 5} and "no compliant state attains" in f.message
+    f = al.outer.requirements(spec(reward=peak, intent=al.Intent(require=[X <= 5])))
+    assert f.verdict is al.Verdict.PROVED
     f = al.outer.requirements(spec(reward=X, intent=al.Intent(require=[X < 5])))
-    assert f.verdict is al.Verdict.VIOLATED and f.witness["s"]["x"] > 5
+    assert f.verdict is al.Verdict.VIOLATED and f.witness["s"]["x"] >= 5
 
 
 def test_requirements_that_nothing_meets():

@@ -42,11 +42,19 @@ def requirements(spec: Spec, *, budget: Budget | None = None, samples: int = SAM
         problem = Problem(space, feasible(spec, "s") + (breaks,))
         violated = "no feasible state meets the requirements, so every state escapes them:"
     else:
-        beats = ("out-earns every compliant state", spec.at(r, "s") > best.value)
+        # A supremum no compliant state attains is out-earned by reaching it.
+        reward = spec.at(r, "s")
+        beats = (
+            "out-earns every compliant state",
+            reward > best.value if best.attained else reward >= best.value,
+        )
         problem = Problem(space, feasible(spec, "s") + (breaks, beats))
         violated = (
             f"this state breaks a requirement and earns more reward than the best "
             f"compliant reward {best.value}:"
+            if best.attained
+            else f"this state breaks a requirement and earns at least {best.value}, the "
+            "supremum of compliant rewards, which no compliant state attains:"
         )
     result = search(problem, b, samples)
     extra = {"best_compliant": best.states["s"]} if best.states else {}

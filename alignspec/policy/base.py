@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
@@ -11,8 +12,8 @@ import sympy
 from sympy.core.parameters import evaluate
 
 from alignspec.actions import Actions, ActionSpace, action_space, merge
-from alignspec.errors import SpaceError, SpecError
-from alignspec.space import Bool, Choice, Int, Space, State, Value
+from alignspec.errors import BoundsError, SpaceError, SpecError
+from alignspec.space import Bool, Choice, Int, Space, State, Value, to_fraction
 from alignspec.symbolic.labels import eq
 
 #: An action: a label for finite Actions, a dict of action variables for a Space.
@@ -45,6 +46,10 @@ class Policy(ABC):
     @abstractmethod
     def act(self, state: Mapping[str, object]) -> Action:
         """The exact action at one state."""
+
+    def known_states(self) -> list[State]:
+        """States worth sampling first (e.g. a table's keys); empty by default."""
+        return []
 
     def rule(self) -> sympy.Basic | None:
         """The policy as a condition over state and action variables (None: black box)."""
@@ -110,16 +115,16 @@ class Policy(ABC):
 def decision_list(
     actions: ActionSpace, branches: Sequence[tuple[sympy.Basic, object]], default: object
 ) -> sympy.Basic:
-    """First matching branch wins: ITE(c1, a = o1, ITE(c2, a = o2, ... a = default)).
+    """First matching branch wins: ``Piecewise((a = o1, c1), (a = o2, c2), ...,
+    (a = default, True))``, built unevaluated so sympy cannot rewrite a condition (its
+    ``ITE`` would, see :class:`alignspec.space.BoolSymbol`).
 
     An outcome is a label (finite actions), a mapping action variable -> expression
     (continuous actions), or ``sympy.false`` (no action: the state is outside the policy).
     """
     with evaluate(False):
-        out = outcome(actions, default)
-        for cond, result in reversed(list(branches)):
-            out = sympy.ITE(cond, outcome(actions, result), out)
-    return out
+        pieces = [(outcome(actions, result), cond) for cond, result in branches]
+        return sympy.Piecewise(*pieces, (outcome(actions, default), sympy.true), evaluate=False)
 
 
 def outcome(actions: ActionSpace, result: object) -> sympy.Basic:
@@ -140,12 +145,21 @@ def outcome(actions: ActionSpace, result: object) -> sympy.Basic:
         return sympy.And(*[sympy.Eq(symbols[n], sympy.sympify(result[n])) for n in actions.names])
 
 
-def exact(value: object) -> Value:
-    """A number as the exact rational it denotes (numpy floats included)."""
+def exact(value: object, what: str = "value") -> Value:
+    """A number as the exact rational it denotes (numpy floats included); NaN, infinities
+    and non-numbers raise a SpecError naming ``what``."""
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     if isinstance(value, (int, np.integer)):
         return int(value)
     if isinstance(value, Fraction):
         return value
-    return Fraction(float(value))  # type: ignore[arg-type]
+    if isinstance(value, (float, np.floating)):
+        f = float(value)
+        if math.isfinite(f):
+            return Fraction(f)
+        raise SpecError(f"{what} is {f}; every number must be finite")
+    try:
+        return to_fraction(value, what)
+    except BoundsError as err:
+        raise SpecError(str(err)) from None

@@ -14,7 +14,7 @@ from sympy.core.parameters import evaluate
 from alignspec.actions import Actions, ActionSpace, action_space
 from alignspec.errors import SpecError
 from alignspec.policy.base import Action, Policy, outcome
-from alignspec.space import Choice, Space, State
+from alignspec.space import Choice, Space, State, to_fraction
 from alignspec.symbolic.labels import eq
 
 
@@ -53,7 +53,9 @@ class TreePolicy(Policy):
             outcome(self.actions, node.action)  # raises for a bad label or missing variable
             if isinstance(self.actions, Actions):
                 return node
-            values = {n: Fraction(node.action[n]) for n in self.action_names}
+            values = {
+                n: to_fraction(node.action[n], f"leaf value of {n!r}") for n in self.action_names
+            }
             action_space(self.actions).check_state(values)  # a leaf outside the bounds: error
             return Leaf(values)
         if not isinstance(node, Split):
@@ -65,7 +67,7 @@ class TreePolicy(Policy):
             )
         return attrs.evolve(
             node,
-            threshold=Fraction(node.threshold),
+            threshold=to_fraction(node.threshold, f"threshold of the split on {node.variable!r}"),
             left=self._validate(node.left),
             right=self._validate(node.right),
         )
@@ -127,7 +129,11 @@ class TreePolicy(Policy):
         def build(node: Node) -> sympy.Basic:
             if isinstance(node, Leaf):
                 return outcome(self.actions, node.action)
-            return sympy.ITE(self._test(node), build(node.left), build(node.right))
+            return sympy.Piecewise(
+                (build(node.left), self._test(node)),
+                (build(node.right), sympy.true),
+                evaluate=False,
+            )
 
         with evaluate(False):
             return build(self.root)

@@ -3,28 +3,27 @@ and the sampling search that is all a black-box policy allows."""
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
 import attrs
 import sympy
-from hypothesis import HealthCheck, Phase, find, settings
-from hypothesis.errors import NoSuchExample, Unsatisfiable
+from hypothesis import strategies as st
 from sympy.core.parameters import evaluate
 
 from alignspec.actions import action_space
 from alignspec.engine import Search, extremum, search, simplify
-from alignspec.errors import SpecError
+from alignspec.errors import OutsidePolicyError, SpecError
 from alignspec.outer._support import Clock, decided, show
 from alignspec.policy.base import Policy
 from alignspec.policy.extract import ExtractedPolicy
 from alignspec.policy.mlp import MLPPolicy
 from alignspec.replay import replays
-from alignspec.results import Finding
+from alignspec.results import Finding, Verdict
+from alignspec.sampling import OutOfTime, sample
 from alignspec.solver import Budget, Problem
-from alignspec.space import Bool, Int, Real, State
+from alignspec.space import Bool, Int, Real, Space, State
 from alignspec.spec import Intent, Labelled, Reward, Spec
 from alignspec.strategies import states
 from alignspec.symbolic.evaluate import holds, value_of
@@ -112,11 +111,18 @@ def same_state(policy: Policy, a: str, b: str, *, but: Sequence[str] = ()) -> La
 
 def output_guard(
     policy: Policy, cond: sympy.Basic | None, budget: Budget, samples: int
-) -> tuple[Search, Problem] | None:
-    """For formula policies with action variables: a state where the output leaves the
-    action bounds (the encoding would otherwise silently skip such states)."""
+) -> tuple[Search, Problem | None] | None:
+    """For policies with action variables: a state of the region where the policy's output
+    leaves the declared action bounds.  Checks link the action variables to the output
+    while the bounds still apply, so such states would otherwise drop out of every query
+    silently.  None when no output can leave its bounds (finite actions, or nothing to ask).
+    """
+    if policy.finite:
+        return None
+    if isinstance(policy, MLPPolicy):
+        return _network_guard(policy, cond, budget, samples)
     outputs = policy.outputs
-    if policy.finite or not outputs:
+    if not outputs:
         return None
     bounds = action_space(policy.actions).variables
     escapes = []
@@ -132,6 +138,93 @@ def output_guard(
     return search(problem, budget, samples), problem
 
 
+def _network_guard(
+    policy: MLPPolicy, cond: sympy.Basic | None, budget: Budget, samples: int
+) -> tuple[Search, Problem | None] | None:
+    """The output guard of a network with action variables: the outputs get bounds wide
+    enough for every output over the region's box (sound interval bounds), and the query
+    asks for one outside the declared bounds; a model counts once the network's exact
+    evaluation at its state confirms the escape."""
+    box = input_box(policy, cond, budget)
+    if box is None:
+        return None  # the region is empty: nothing can escape
+    declared = action_space(policy.actions).variables
+    reach = policy.network.bounds(box)[-1]
+    wide: dict[str, Real] = {}
+    escapes = []
+    with evaluate(False):
+        for name, (lo, hi) in zip(policy.action_names, reach, strict=True):
+            var = declared[name]
+            assert isinstance(var, Real)  # network outputs are Real action variables
+            if var.lo <= lo and hi <= var.hi:
+                wide[name] = var
+                continue
+            wide[name] = Real(min(lo, var.lo), max(hi, var.hi))
+            a = policy.actions.symbols[name]  # type: ignore[union-attr]
+            escapes.append(
+                sympy.Or(a < sympy.Rational(str(var.lo)), a > sympy.Rational(str(var.hi)))
+            )
+        if not escapes:  # the exact interval bounds already keep every output inside
+            return Search("none", method="bounds"), None
+        space = Space(**policy.space.variables, **wide)
+        constraints = (
+            ("output outside the action bounds", at(sympy.Or(*escapes), space, "s")),
+        ) + (() if cond is None else (("region", at(cond, space, "s")),))
+    problem = Problem({"s": space}, constraints, (policy.link("s", box),))
+    result = search(problem, budget, 0)
+    if result.states is not None:
+        state = policy.with_action(result.states["s"])
+        if not replays(problem, {"s": state}):
+            result = Search(
+                "unknown",
+                reason="replay failed: the network's exact output at "
+                f"{show(policy.state_of(state))} stays within the action bounds",
+            )
+        else:
+            result = attrs.evolve(result, states={"s": state})
+    if result.status == "unknown" and samples > 0:
+        sampled = _sample(
+            policy,
+            attrs.evolve(problem, networks=()),
+            lambda st: [{"s": policy.with_action(st)}],
+            samples,
+            budget,
+        )
+        if sampled.status == "found":
+            result = sampled
+        else:
+            result = attrs.evolve(result, reason=f"{result.reason}; {sampled.reason}")
+    return result, problem
+
+
+@attrs.frozen
+class Guard:
+    """What the output guard found.  ``finding`` decides the check (an output leaves the
+    action bounds); ``undecided`` says why the guard could not rule that out; ``ran`` says
+    whether there was anything to guard."""
+
+    finding: Finding | None = None
+    undecided: str | None = None
+    ran: bool = False
+
+    def settle(self, finding: Finding) -> Finding:
+        """The check's own finding, adjusted for the guard: never PROVED while the guard is
+        undecided.  A PROVED that rests on the guard too keeps no single query (it took two),
+        so certificates re-run the check instead of re-checking one query."""
+        if finding.verdict is not Verdict.PROVED or not self.ran:
+            return finding
+        if self.undecided is None:
+            return attrs.evolve(finding, query=None)
+        reason = f"could not rule out outputs leaving the action bounds: {self.undecided}"
+        return attrs.evolve(
+            finding,
+            verdict=Verdict.UNKNOWN,
+            message=f"{finding.check} could not be decided: {reason}",
+            reason=reason,
+            query=None,
+        )
+
+
 def guarded(
     check: str,
     subject: str,
@@ -140,21 +233,29 @@ def guarded(
     budget: Budget,
     samples: int,
     clock: Clock,
-) -> Finding | None:
-    """The finding when the policy's output may leave the action bounds, else None."""
+) -> Guard:
+    """Run the output guard: its Finding when an output leaves the action bounds."""
     guard = output_guard(policy, cond, budget, samples)
-    if guard is None or guard[0].status == "none":
-        return None
-    return decided(
-        check,
-        subject,
-        guard[0],
-        guard[1],
-        clock,
-        {},
-        violated="the policy's output leaves the action bounds at this state:",
-        proved="",
-        values=lambda w: {},
+    if guard is None:
+        return Guard()
+    result, problem = guard
+    if result.status == "none":
+        return Guard(ran=True)
+    if result.status == "unknown":
+        return Guard(undecided=result.reason or "unknown", ran=True)
+    return Guard(
+        decided(
+            check,
+            subject,
+            result,
+            problem,
+            clock,
+            {},
+            violated="the policy's output leaves the action bounds at this state:",
+            proved="",
+            values=lambda w: {},
+        ),
+        ran=True,
     )
 
 
@@ -181,7 +282,7 @@ def policy_search(
             policy, problem, policy_roles, candidates, budget, samples, region_cond
         )
     if policy.rule() is None and not isinstance(policy, MLPPolicy):
-        return _sample(policy, problem, candidates, samples), None
+        return _sample(policy, problem, candidates, samples, budget), None
     linked = link(policy, problem, policy_roles, budget, region_cond)
     if linked is None:
         return Search("none"), problem  # the region holds no state at all
@@ -189,7 +290,7 @@ def policy_search(
     generic = samples if candidates is None and not links else 0
     result = search(linked, budget, generic)
     if result.status == "unknown" and candidates is not None and samples > 0:
-        sampled = _sample(policy, problem, candidates, samples)
+        sampled = _sample(policy, problem, candidates, samples, budget)
         result = (
             sampled
             if sampled.status == "found"
@@ -271,7 +372,7 @@ def _through_tree(
     if result.status == "none":
         stats["tree_proved"] = 1
     if candidates is not None and samples > 0:
-        sampled = _sample(policy, problem, candidates, samples)
+        sampled = _sample(policy, problem, candidates, samples, budget)
         if sampled.status == "found":
             return sampled, None
         reason += f"; {sampled.reason}"
@@ -337,7 +438,11 @@ def input_box(policy: MLPPolicy, cond: sympy.Basic | None, budget: Budget) -> li
 
 
 def _sample(
-    policy: Policy, problem: Problem, candidates: Candidates | None, samples: int
+    policy: Policy,
+    problem: Problem,
+    candidates: Candidates | None,
+    samples: int,
+    budget: Budget | None = None,
 ) -> Search:
     if candidates is None:
         return Search(
@@ -346,32 +451,33 @@ def _sample(
             reason="a black-box policy with action variables cannot be searched here; "
             "extract a tree (alignspec.extract) or give a symbolic policy",
         )
-    config = settings(
-        max_examples=max(samples, 1),
-        database=None,
-        derandomize=True,
-        deadline=None,
-        phases=[Phase.generate, Phase.shrink],
-        suppress_health_check=list(HealthCheck),
-    )
     hit: dict[str, State] = {}
 
     def violates(state: State) -> bool:
-        for assignment in candidates(state):
-            if replays(problem, assignment):
-                hit.clear()
-                hit.update(assignment)
-                return True
+        try:
+            for assignment in candidates(state):
+                if replays(problem, assignment):
+                    hit.clear()
+                    hit.update(assignment)
+                    return True
+        except OutsidePolicyError:
+            pass  # the policy does not act here: no behaviour to check
         return False
 
+    sampled = states(policy.space)
+    known = policy.known_states()
+    if known:
+        sampled = st.one_of(st.sampled_from(known), sampled)
     try:
-        base = find(states(policy.space), violates, settings=config, random=random.Random(0))
-    except (NoSuchExample, Unsatisfiable):
+        base = sample(sampled, violates, samples, budget)
+    except OutOfTime:
+        assert budget is not None
+        return Search("unknown", method="sampling", reason=budget.timeout_reason)
+    if base is None:
         return Search(
             "unknown",
             method="sampling",
-            reason=f"black-box policy: sampling found no violation in {samples} states "
-            "(sampling never proves)",
+            reason=f"sampling found no violation in {samples} states (sampling never proves)",
             stats={"sampled_without_violation": samples},
         )
     violates(base)  # the shrunk example's assignment

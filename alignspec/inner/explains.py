@@ -8,7 +8,7 @@ from alignspec.engine import SAMPLES
 from alignspec.errors import OptionError
 from alignspec.inner._support import policy_name
 from alignspec.inner.optimality import optimality
-from alignspec.outer._support import Clock
+from alignspec.outer._support import Clock, budget_or_default
 from alignspec.policy.base import Policy
 from alignspec.results import Finding, Verdict, worst
 from alignspec.solver import Budget
@@ -38,6 +38,7 @@ def explains(
     if intended is not None and intended not in objectives:
         raise OptionError(f"intended={intended!r} is not one of the objectives {list(objectives)}")
     clock = Clock()
+    budget = budget_or_default(budget)  # one deadline for every part
     named = dict(regions) if regions is not None else {"everywhere": None}
     parts: list[Finding] = []
     table: dict[str, dict[str, str]] = {}

@@ -51,8 +51,8 @@ def optimality(
     assumptions = conditions(policy, assume, "assume")
     subject = policy_name(policy)
     escape = guarded(name, subject, policy, cond, b, samples, clock)
-    if escape is not None:
-        return escape
+    if escape.finding is not None:
+        return escape.finding
     dom = policy.domain
     problem = Problem(
         {"s": dom, "better": dom},
@@ -72,19 +72,20 @@ def optimality(
         for label in policy.actions.labels:
             yield {"s": chosen, "better": {**chosen, policy.actions.name: label}}
 
+    kind = "optimal" if not eps else f"{eps}-optimal"
     result, query = policy_search(
         policy, problem, ["s"], candidates if policy.finite else None, b, samples, region_cond=cond
     )
-    return decided(
-        name,
-        subject,
-        result,
-        query,
-        clock,
-        {"epsilon": eps, "objective": str(q), "region": None if cond is None else str(cond)},
-        violated=f"the policy's action is not {'optimal' if not eps else f'{eps}-optimal'} for "
-        f"{q}:",
-        proved=f"the policy's action is {'optimal' if not eps else f'{eps}-optimal'} for {q} at "
-        "every state of the region",
-        values=lambda w: describe(policy, w, q),
+    return escape.settle(
+        decided(
+            name,
+            subject,
+            result,
+            query,
+            clock,
+            {"epsilon": eps, "objective": str(q), "region": None if cond is None else str(cond)},
+            violated=f"the policy's action is not {kind} for {q}:",
+            proved=f"the policy's action is {kind} for {q} at every state of the region",
+            values=lambda w: describe(policy, w, q),
+        )
     )

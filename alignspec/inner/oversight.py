@@ -59,8 +59,8 @@ def oversight(
     cond = region(policy, region_)
     subject = policy_name(policy)
     escape = guarded("oversight", subject, policy, cond, b, samples, clock)
-    if escape is not None:
-        return escape
+    if escape.finding is not None:
+        return escape.finding
     dom = policy.domain
     symbols = dom.symbols
     flag_sym = symbols[name]
@@ -108,14 +108,16 @@ def oversight(
     result, query = policy_search(
         policy, problem, list(roles), candidates, b, samples, region_cond=cond
     )
-    return decided(
-        "oversight",
-        subject,
-        result,
-        query,
-        clock,
-        {"flag": name, "region": None if cond is None else str(cond)},
-        violated=violated,
-        proved=proved,
-        values=lambda w: describe(policy, w, None, spec),
+    return escape.settle(
+        decided(
+            "oversight",
+            subject,
+            result,
+            query,
+            clock,
+            {"flag": name, "region": None if cond is None else str(cond)},
+            violated=violated,
+            proved=proved,
+            values=lambda w: describe(policy, w, None, spec),
+        )
     )

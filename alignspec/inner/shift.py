@@ -7,7 +7,7 @@ from typing import Any
 from alignspec.engine import SAMPLES
 from alignspec.inner._support import compatible, policy_name
 from alignspec.inner.optimality import optimality
-from alignspec.outer._support import Clock
+from alignspec.outer._support import Clock, budget_or_default
 from alignspec.policy.base import Policy
 from alignspec.results import Finding, Verdict, worst
 from alignspec.solver import Budget
@@ -34,6 +34,7 @@ def shift(
     """
     compatible(policy, spec)
     clock = Clock()
+    budget = budget_or_default(budget)  # one deadline for every part
     objectives: dict[str, Any] = {}
     if spec.objective is not None:
         objectives["reward"] = spec.objective

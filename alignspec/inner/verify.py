@@ -44,8 +44,8 @@ def verify(
     cond = region(policy, region_)
     subject = f"{policy_name(policy)} vs {spec.label}"
     escape = guarded("verify", subject, policy, cond, b, samples, clock)
-    if escape is not None:
-        return escape
+    if escape.finding is not None:
+        return escape.finding
     required = sympy.And(*[e for _, e in spec.requirements])
     problem = Problem(
         {"s": policy.domain},
@@ -58,14 +58,16 @@ def verify(
         return [{"s": policy.with_action(state)}]
 
     result, query = policy_search(policy, problem, ["s"], candidates, b, samples, region_cond=cond)
-    return decided(
-        "verify",
-        subject,
-        result,
-        query,
-        clock,
-        {"region": None if cond is None else str(cond)},
-        violated="at this state the policy's action breaks a requirement:",
-        proved="the policy meets every requirement at every state of the region",
-        values=lambda w: describe(policy, w, None, spec),
+    return escape.settle(
+        decided(
+            "verify",
+            subject,
+            result,
+            query,
+            clock,
+            {"region": None if cond is None else str(cond)},
+            violated="at this state the policy's action breaks a requirement:",
+            proved="the policy meets every requirement at every state of the region",
+            values=lambda w: describe(policy, w, None, spec),
+        )
     )

@@ -69,7 +69,10 @@ def nonnegative(value: object, what: str) -> Fraction:
 
 
 def budget_or_default(budget: Budget | None) -> Budget:
-    return budget if budget is not None else Budget()
+    """The check's budget with its wall clock started (the default budget if none)."""
+    if budget is not None and not isinstance(budget, Budget):
+        raise OptionError(f"budget={budget!r} must be an alignspec.Budget(rlimit=..., timeout=...)")
+    return (budget if budget is not None else Budget()).start()
 
 
 def feasible(spec: Spec, role: str) -> Labelled:
@@ -197,7 +200,8 @@ def decided(
     if result.method == "extraction":
         violated += " (found on the extracted tree, confirmed on the original policy)"
     lines = [violated] + [
-        f"  {role}: {show(s)}  [{show(vals.get(role, {}))}]" for role, s in witness.items()
+        f"  {role}: {show(s)}" + (f"  [{show(vals[role])}]" if vals.get(role) else "")
+        for role, s in witness.items()
     ]
     return Finding(
         check,

@@ -57,7 +57,9 @@ class Actions:
                 f"unknown {extra}"
             )
         pieces = [(sympy.sympify(values[a]), eq(self.symbol, a)) for a in self.labels[:-1]]
-        return sympy.Piecewise(*pieces, (sympy.sympify(values[self.labels[-1]]), True))
+        last = (sympy.sympify(values[self.labels[-1]]), sympy.true)
+        # unevaluated: sympy would fold Piecewise values into the branches and rewrite them
+        return sympy.Piecewise(*pieces, last, evaluate=False)
 
 
 ActionSpace = Actions | Space

@@ -16,7 +16,7 @@ import attrs
 import sympy
 
 from alignspec.replay import replays
-from alignspec.sampling import sample_search
+from alignspec.sampling import OutOfTime, sample_search
 from alignspec.solver import Budget, Problem, maximize, solve
 from alignspec.space import State
 from alignspec.symbolic.evaluate import value_of
@@ -93,8 +93,11 @@ def search(problem: Problem, budget: Budget, samples: int = SAMPLES) -> Search:
         )
     else:
         reason = out.reason or "solver answered unknown"
-    if samples > 0:
-        hit = sample_search(problem, samples)
+    if samples > 0 and not budget.expired:
+        try:
+            hit = sample_search(problem, samples, budget)
+        except OutOfTime:
+            return Search("unknown", reason=f"{reason}; {budget.timeout_reason}", stats=out.stats)
         if hit is not None:
             return Search("found", hit, method="sampling", stats=out.stats)
         reason += f"; sampling found no witness in {samples} examples"

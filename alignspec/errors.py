@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
+from typing import TypeVar
+
+E = TypeVar("E", bound="SpecError")
 
 
 class SpecError(Exception):
     """Base class of every error alignspec raises for bad input."""
+
+    def prefixed(self: E, where: str) -> E:
+        """The same error (same type, same data) with ``where`` in front of its message."""
+        out = copy.copy(self)
+        out.args = (f"{where}: {self}", *self.args[1:])
+        return out
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 class SpaceError(SpecError):
@@ -40,9 +53,19 @@ class UnknownLabelError(SpecError):
 class UnsatisfiableAssumptionsError(SpecError):
     """The assumptions admit no state at all; ``core`` lists the conflicting ones."""
 
-    def __init__(self, message: str, core: Sequence[str]) -> None:
+    def __init__(self, message: str, core: Sequence[str] = ()) -> None:
         super().__init__(message)
-        self.core = tuple(core)
+        self.core = tuple(core)  # (a default keeps copy and pickle able to rebuild it)
+
+
+class OutsidePolicyError(SpecError):
+    """A policy defined on some states only (a table without a default) was asked to act
+    at a state outside them."""
+
+
+class UndecidedWarning(UserWarning):
+    """Something alignspec checks on construction (e.g. that the assumptions admit a state)
+    could not be decided within its budget."""
 
 
 class SpecFileError(SpecError):

@@ -29,7 +29,7 @@ def _import_file(path: Path) -> ModuleType:
     try:
         module_spec.loader.exec_module(module)
     except SpecError as err:
-        raise type(err)(f"{path}: {err}") from None
+        raise err.prefixed(str(path)) from None
     except Exception as err:  # a user's file may raise anything; report it, no traceback
         line = _line_in(err, path)
         raise SpecFileError(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+import warnings
 from collections.abc import Iterable
 from typing import Literal
 
@@ -12,7 +13,13 @@ import attrs
 import sympy
 
 from alignspec.actions import ActionSpace, merge
-from alignspec.errors import OptionError, SpecError, UnsatisfiableAssumptionsError
+from alignspec.errors import (
+    OptionError,
+    SpecError,
+    UndecidedWarning,
+    UnsatisfiableAssumptionsError,
+)
+from alignspec.solver import Budget
 from alignspec.space import Space
 from alignspec.symbolic.rename import at, canonical
 from alignspec.symbolic.shape import condition_degree, number_degree
@@ -110,6 +117,8 @@ class Spec:
     source: tuple[str, int] | None = attrs.field(
         factory=_caller, eq=False, repr=False, kw_only=True
     )
+    #: Budget of the satisfiability query on the assumptions made at construction.
+    budget: Budget | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
     # Derived, validated forms (canonical symbols, Floats kept as exact rationals).
     utility: sympy.Basic | None = attrs.field(init=False, eq=False, repr=False)
     objective: sympy.Basic | None = attrs.field(init=False, eq=False, repr=False)
@@ -117,6 +126,9 @@ class Spec:
     assumptions: Labelled = attrs.field(init=False, eq=False, repr=False)
     nonlinear: bool = attrs.field(init=False, eq=False, repr=False)
     domain: Space = attrs.field(init=False, eq=False, repr=False)
+    #: True when some state meets the assumptions, None when the solver could not tell
+    #: (then every PROVED may hold vacuously; construction warns).
+    satisfiable: bool | None = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.space, Space):
@@ -153,7 +165,7 @@ class Spec:
         try:
             return e, number_degree(e, self.domain.variables)
         except SpecError as err:
-            raise type(err)(f"{self._where(what)}: {err}") from None
+            raise err.prefixed(self._where(what)) from None
 
     def _labelled(self, conds: Iterable[sympy.Basic], what: str, degrees: list[int]) -> Labelled:
         out = []
@@ -163,17 +175,32 @@ class Spec:
             try:
                 degrees.append(condition_degree(e, self.domain.variables))
             except SpecError as err:
-                raise type(err)(f"{self._where(label)}: {err}") from None
+                raise err.prefixed(self._where(label)) from None
             out.append((label, e))
         return tuple(out)
 
     def _check_assumptions(self) -> None:
+        object.__setattr__(self, "satisfiable", True)
         if not self.assumptions:
             return
-        from alignspec.solver import Budget, Problem, solve
+        from alignspec.solver import Problem, solve
 
+        if self.budget is not None and not isinstance(self.budget, Budget):
+            raise OptionError(f"Spec(budget={self.budget!r}) must be an alignspec.Budget")
         problem = Problem({"s": self.domain}, self.at_all(self.assumptions, "s"))
-        outcome = solve(problem, Budget(), want_core=True)
+        outcome = solve(problem, (self.budget or Budget()).start(), want_core=True)
+        if outcome.status == "unknown":
+            object.__setattr__(self, "satisfiable", None)
+            warnings.warn(
+                UndecidedWarning(
+                    f"{self._where('assume')}: the solver could not decide whether any state "
+                    f"meets the assumptions ({outcome.reason}); if none does, every PROVED "
+                    "about this spec holds vacuously. Give Spec(budget=Budget(...)) more "
+                    "room, or simplify the assumptions"
+                ),
+                stacklevel=4,
+            )
+            return
         if outcome.status == "unsat":
             core = outcome.core or tuple(label for label, _ in self.assumptions)
             listing = "; ".join(core)

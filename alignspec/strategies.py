@@ -11,6 +11,9 @@ from alignspec.space import Bool, Choice, Int, Space, State, Variable
 from alignspec.symbolic.evaluate import holds
 from alignspec.symbolic.rename import canonical
 
+#: Evenly spaced points per Real variable (besides its bounds and short fractions).
+GRID = 1024
+
 
 def values(var: Variable, max_denominator: int = 64) -> st.SearchStrategy[object]:
     """Values of one variable: bounds and whole numbers are favoured for Reals."""
@@ -23,8 +26,15 @@ def values(var: Variable, max_denominator: int = 64) -> st.SearchStrategy[object
     lo, hi = var.lo, var.hi
     parts: list[st.SearchStrategy[Fraction]] = [
         st.sampled_from([lo, hi]),
-        st.fractions(lo, hi, max_denominator=max_denominator),
+        # evenly spaced points: exact for bounds of any precision (0.679857769 included)
+        st.integers(0, GRID).map(lambda k: lo + (hi - lo) * Fraction(k, GRID)),
     ]
+    # short fractions need bounds hypothesis accepts: the widest interval of multiples of
+    # 1/max_denominator inside [lo, hi]
+    d = max_denominator
+    inner_lo, inner_hi = Fraction(math.ceil(lo * d), d), Fraction(math.floor(hi * d), d)
+    if inner_lo < inner_hi:
+        parts.append(st.fractions(inner_lo, inner_hi, max_denominator=d))
     if math.ceil(lo) <= math.floor(hi):
         parts.append(st.integers(math.ceil(lo), math.floor(hi)).map(Fraction))
     return st.one_of(parts)

@@ -13,7 +13,7 @@ from alignspec.errors import OptionError, SpecError
 from alignspec.mdp.evaluate import Strategy, as_strategy, optimal, q_values, start_value, values
 from alignspec.mdp.linalg import rational_solution
 from alignspec.mdp.model import MDP, RewardLike, expected, reward_function, reward_table
-from alignspec.outer._support import Clock
+from alignspec.outer._support import Clock, budget_or_default, nonnegative
 from alignspec.results import Finding, Verdict
 from alignspec.solver import Budget
 from alignspec.solver.linear import feasible
@@ -94,7 +94,7 @@ def regret(
     specified-optimal policy is intended-optimal (exact rational policy iteration).
     """
     clock = Clock()
-    tol = to_fraction(tolerance, "tolerance")
+    tol = nonnegative(tolerance, "tolerance")
     rs, ri, ts, ti = _rewards(mdp, specified, intended)
     spec_policy, vs = optimal(mdp, rs)
     allowed = []
@@ -211,11 +211,16 @@ def hackable(
     clock = Clock()
     rs, ri, _, _ = _rewards(mdp, specified, intended)
     if not isinstance(policies, str):
+        if not policies:
+            raise OptionError(
+                "hackable(policies=[]) has no policies to compare; give a list of policies "
+                "(compared pairwise) or leave policies='stationary' to range over all of them"
+            )
         return _hackable_among(mdp, rs, ri, policies, clock, check)
     if policies != "stationary":
         raise OptionError(f"policies={policies!r}: use 'stationary' or a list of policies")
     options: dict[str, Any] = {"policies": "stationary"}
-    b = budget or Budget()
+    b = budget_or_default(budget)
     live = _reachable(mdp)
     # 1. Exact proof from linear algebra on the occupancy polytope (see _unhackable).
     proof, undecided, stats = _unhackable(mdp, rs, ri, live)

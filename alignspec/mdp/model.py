@@ -48,6 +48,11 @@ class MDP:
     ) -> None:
         self.states = tuple(states)
         self.actions = tuple(actions)
+        if not self.states or not self.actions:
+            raise SpecError(
+                f"an MDP needs at least one state and one action; got {len(self.states)} "
+                f"state(s) and {len(self.actions)} action(s)"
+            )
         if len(set(self.states)) != len(self.states) or len(set(self.actions)) != len(self.actions):
             raise SpecError("states and actions must be distinct")
         self.index = {s: i for i, s in enumerate(self.states)}

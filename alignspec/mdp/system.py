@@ -13,11 +13,11 @@ from sympy.core.parameters import evaluate
 from alignspec.actions import ActionSpace, merge
 from alignspec.engine import SAMPLES, search
 from alignspec.errors import OptionError, SpecError
-from alignspec.outer._support import Clock, show
+from alignspec.outer._support import Clock, budget_or_default, show
 from alignspec.policy.base import Policy
 from alignspec.results import Finding, Verdict
 from alignspec.solver import Budget, Problem
-from alignspec.space import Int, Real, Space, State, Variable, to_fraction
+from alignspec.space import Int, Real, Space, State, Variable, make_symbol, to_fraction
 from alignspec.spec import _conditions
 from alignspec.symbolic.evaluate import holds, value_of
 from alignspec.symbolic.rename import at, canonical
@@ -77,9 +77,7 @@ class TransitionSystem:
         missing = [n for n in space.names if n not in update]
         if missing:
             raise SpecError(f"deterministic update needs an expression for {missing}")
-        nexts = {
-            n: sympy.Symbol(f"{n}{NEXT}", **space.symbols[n].assumptions0) for n in space.names
-        }
+        nexts = {n: make_symbol(f"{n}{NEXT}", space.variables[n]) for n in space.names}
         trans = [sympy.Eq(nexts[n], sympy.sympify(update[n])) for n in space.names]
         system = cls(space, actions, init, trans, name=name)
         system.update = {n: canonical(update[n], system.domain) for n in space.names}
@@ -148,7 +146,7 @@ def bmc(
     """
     if horizon < 1:
         raise OptionError(f"horizon={horizon} must be >= 1")
-    clock, b = Clock(), budget or Budget()
+    clock, b = Clock(), budget_or_default(budget)
     g = to_fraction(gamma, "gamma")
     dom = system.domain
     spec_r = _number(system, specified, "specified")
@@ -178,12 +176,13 @@ def bmc(
     if system.update is not None:
         boxes = reachable_boxes(system, horizon, b, policy)
         if boxes is None:
+            why = b.timeout_reason if b.expired else "the optimiser could not bound a step"
             return Finding(
                 "bmc",
                 Verdict.UNKNOWN,
-                "bmc could not bound the reachable states",
+                f"bmc could not bound the reachable states: {why}",
                 spec=subject,
-                reason="the optimiser could not bound a step",
+                reason=why,
                 options=options,
                 elapsed=clock.elapsed,
             )

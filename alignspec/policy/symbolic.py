@@ -10,7 +10,7 @@ import sympy
 from sympy.core.parameters import evaluate
 
 from alignspec.actions import Actions, ActionSpace, action_space
-from alignspec.errors import SpecError
+from alignspec.errors import OutsidePolicyError, SpecError
 from alignspec.policy.base import Action, Policy, decision_list, exact
 from alignspec.space import Bool, Choice, Space, State
 from alignspec.symbolic.evaluate import holds, value_of
@@ -116,7 +116,16 @@ class TablePolicy(Policy):
         items = table.items() if isinstance(table, Mapping) else table
         self.table: dict[tuple[object, ...], Action] = {}
         for key, action in items:
-            state = key if isinstance(key, Mapping) else dict(zip(space.names, key, strict=True))  # type: ignore[call-overload]
+            if isinstance(key, Mapping):
+                state = dict(key)
+            else:
+                values = tuple(key) if isinstance(key, (tuple, list)) else (key,)
+                if len(values) != len(space):
+                    raise SpecError(
+                        f"table key {key!r} has {len(values)} value(s); a key is a state dict "
+                        f"or a tuple of {len(space)} values in the order {list(space.names)}"
+                    )
+                state = dict(zip(space.names, values, strict=True))
             s = space.check_state(state)
             self.table[tuple(s[n] for n in space.names)] = self._action(action)
         self.default = None if default is None else self._action(default)
@@ -138,8 +147,14 @@ class TablePolicy(Policy):
         if key in self.table:
             return self.table[key]
         if self.default is None:
-            raise SpecError(f"state {s} is not in the policy's table and there is no default")
+            raise OutsidePolicyError(
+                f"state {s} is not in the policy's table and there is no default"
+            )
         return self.default
+
+    def known_states(self) -> list[State]:
+        """The table's states (a table without a default acts there only)."""
+        return [self._state(k) for k in self.table]
 
     def rule(self) -> sympy.Basic:
         branches = [(_key_condition(self.space, self._state(k)), a) for k, a in self.table.items()]
@@ -183,8 +198,11 @@ class LinearPolicy(Policy):
             raise SpecError(f"mode={mode!r}: finite actions need 'argmax' or 'argmin'")
         if not self.finite and mode is not None:
             raise SpecError("action variables take the affine output: use mode=None")
-        self.weights = [[Fraction(exact(x)) for x in row] for row in w]
-        self.bias = [Fraction(exact(x)) for x in b]
+        self.weights = [
+            [Fraction(exact(x, f"weight [{r}][{c}]")) for c, x in enumerate(row)]
+            for r, row in enumerate(w)
+        ]
+        self.bias = [Fraction(exact(x, f"bias [{r}]")) for r, x in enumerate(b)]
         self.mode = mode
         self._w = np.array(self.weights, dtype=float)
         self._b = np.array(self.bias, dtype=float)

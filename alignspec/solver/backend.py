@@ -8,6 +8,7 @@ every query.  Nothing here decides a verdict: callers replay models exactly (see
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
@@ -17,6 +18,7 @@ import attrs
 import sympy
 import z3
 
+from alignspec.errors import OptionError
 from alignspec.solver.network import encode_network
 from alignspec.solver.translate import Z3Algebra, domain, real, z3_const
 from alignspec.space import Bool, Choice, Int, Real, Space, State, Value
@@ -28,18 +30,77 @@ from alignspec.symbolic.rename import qualified, scope_of
 DEFAULT_RLIMIT = 100_000_000
 
 
+def _rlimit(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise OptionError(
+            f"Budget(rlimit={value!r}): the rlimit is a positive whole number of z3 resource "
+            f"units (default {DEFAULT_RLIMIT}), or None for no limit"
+        )
+    return value
+
+
+def _timeout(value: object) -> float | None:
+    if value is None:
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise OptionError(
+            f"Budget(timeout={value!r}): the timeout is a positive finite number of seconds, "
+            "or None for no wall-clock limit"
+        )
+    return float(value)
+
+
 @attrs.frozen
 class Budget:
-    """Limits for one solver query: a deterministic ``rlimit`` and an optional wall clock."""
+    """Limits for a check: a deterministic ``rlimit`` per solver query (z3 resource units,
+    the same on every machine) and an optional wall-clock ``timeout`` in seconds for the
+    whole check (every query, the sampling fallback and any bounding work together).
 
-    rlimit: int | None = DEFAULT_RLIMIT
-    timeout: float | None = None
+    A check calls :meth:`start` once; the started budget carries the deadline into every
+    piece of work, which gets the time that remains.  Once it is spent, queries answer
+    unknown at once and the check reports UNKNOWN: "timeout after N s".
+    """
+
+    rlimit: int | None = attrs.field(default=DEFAULT_RLIMIT, converter=_rlimit)
+    timeout: float | None = attrs.field(default=None, converter=_timeout)
+    deadline: float | None = attrs.field(default=None, eq=False, repr=False, kw_only=True)
+
+    def start(self) -> Budget:
+        """This budget with its clock running (a started budget is returned as it is)."""
+        if self.timeout is None or self.deadline is not None:
+            return self
+        return attrs.evolve(self, deadline=time.monotonic() + self.timeout)
+
+    def remaining(self) -> float | None:
+        """Seconds left before the deadline (None: no wall-clock limit)."""
+        if self.timeout is None:
+            return None
+        if self.deadline is None:
+            return self.timeout
+        return max(0.0, self.deadline - time.monotonic())
+
+    @property
+    def expired(self) -> bool:
+        left = self.remaining()
+        return left is not None and left <= 0
+
+    @property
+    def timeout_reason(self) -> str:
+        return f"timeout after {self.timeout} s"
 
     def apply(self, solver: z3.Solver | z3.Optimize) -> None:
         if self.rlimit is not None:
             solver.set("rlimit", int(self.rlimit))
-        if self.timeout is not None:
-            solver.set("timeout", max(1, int(self.timeout * 1000)))
+        left = self.remaining()
+        if left is not None:
+            solver.set("timeout", max(1, int(left * 1000)))
 
 
 def _roles(value: Mapping[str, Space]) -> dict[str, Space]:
@@ -189,9 +250,8 @@ def _reason(s: z3.Solver | z3.Optimize, budget: Budget, nonlinear: bool, started
             and _stats(s, started).get("rlimit_count", 0) >= budget.rlimit
         )
     ):
-        elapsed = time.perf_counter() - started
-        if budget.timeout is not None and (budget.rlimit is None or elapsed >= budget.timeout):
-            return f"timeout after {budget.timeout} s"
+        if budget.timeout is not None and (budget.rlimit is None or budget.expired):
+            return budget.timeout_reason
         return f"rlimit budget of {budget.rlimit} exhausted"
     if nonlinear:
         return f"nonlinear arithmetic: z3 gave up ({raw})"
@@ -200,6 +260,8 @@ def _reason(s: z3.Solver | z3.Optimize, budget: Budget, nonlinear: bool, started
 
 def solve(problem: Problem, budget: Budget, *, want_core: bool = False) -> Outcome:
     """Is there an assignment of every role satisfying every constraint?"""
+    if budget.expired:
+        return Outcome("unknown", reason=budget.timeout_reason)
     try:
         return _solve(problem, budget, want_core)
     except z3.Z3Exception as err:  # never a bare solver traceback: say what z3 said
@@ -243,6 +305,8 @@ def maximize(problem: Problem, objective: sympy.Basic, budget: Budget) -> Optimu
     nothing exceeds it (so an upper bound is never taken on trust).  When the supremum is
     not attained (strict inequalities), a quantified query confirms it is the least bound.
     """
+    if budget.expired:
+        return Optimum("unknown", reason=budget.timeout_reason)
     try:
         return _maximize(problem, objective, budget)
     except z3.Z3Exception as err:

@@ -6,8 +6,9 @@ from collections.abc import Mapping
 
 import sympy
 from sympy.core.parameters import evaluate
+from sympy.logic.boolalg import BooleanAtom, BooleanFunction
 
-from alignspec.space import Space, State, Value, Variable, make_symbol
+from alignspec.space import BoolSymbol, Space, State, Value, Variable, make_symbol
 
 SEPARATOR = "."
 
@@ -25,7 +26,36 @@ def canonical(expr: object, space: Space) -> sympy.Basic:
         for s in e.free_symbols
         if isinstance(s, sympy.Symbol) and s.name in symbols and s != symbols[s.name]
     }
-    return e.xreplace(mapping) if mapping else e
+    with evaluate(False):  # sympy's rewriting of the rebuilt nodes may not match ours
+        if mapping:
+            e = e.xreplace(mapping)
+        return logical(e)
+
+
+def _boolean(e: sympy.Basic) -> bool:
+    return isinstance(e, (sympy.Rel, BooleanFunction, BooleanAtom, BoolSymbol))
+
+
+def logical(e: sympy.Basic) -> sympy.Basic:
+    """``e`` with every Piecewise whose values are conditions written as And/Or/Not
+    (sympy's own logic cannot take a Piecewise: ``And(Piecewise(...), c)`` fails)."""
+    if not e.args or not e.has(sympy.Piecewise):
+        return e
+    args = [logical(a) for a in e.args]
+    if isinstance(e, sympy.Piecewise):
+        pairs = [(pair.args[0], pair.args[1]) for pair in args]
+        if all(_boolean(value) for value, _ in pairs):
+            with evaluate(False):
+                cases: list[sympy.Basic] = []
+                earlier: list[sympy.Basic] = []
+                for value, cond in pairs:
+                    cases.append(sympy.And(*earlier, cond, value))
+                    earlier.append(sympy.Not(cond))
+                return sympy.Or(*cases)
+    if all(a is b for a, b in zip(args, e.args, strict=True)):
+        return e
+    with evaluate(False):
+        return e.func(*args)
 
 
 def qualified(role: str, name: str) -> str:

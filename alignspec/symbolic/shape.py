@@ -99,5 +99,5 @@ def checked(expr: object, space: Space, what: str, *, condition: bool) -> sympy.
     try:
         (condition_degree if condition else number_degree)(e, space.variables)
     except SpecError as err:
-        raise type(err)(f"{what}: {err}") from None
+        raise err.prefixed(what) from None
     return e

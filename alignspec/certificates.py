@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from alignspec.errors import SpecFileError
+from alignspec.errors import OptionError, SpecFileError
 from alignspec.results import Finding, Report, Verdict, plain
 
 NON_PORTABLE = ("(_ at-most", "(_ at-least", "(_ pbeq", "(_ pble", "(_ pbge")
@@ -101,8 +101,25 @@ def cached(out: Path, target: Any, label: str) -> list[dict[str, Any]] | None:
     return records
 
 
-def recheck(proofs: Path, root: Path) -> list[str]:
-    """Problems found in the certificates under ``proofs`` (empty: all hold)."""
+def recheck(proofs: Path, root: Path, solvers: Sequence[str] = ("z3", "cvc5")) -> list[str]:
+    """Problems found in the certificates under ``proofs`` (empty: all hold).
+
+    Every stored query must be answered ``unsat`` by each of ``solvers`` (z3 and cvc5 by
+    default); a requested solver that is not installed is a problem, not a silent pass.
+    """
+    from alignspec.solver.portable import SOLVERS, versions
+
+    unknown = [s for s in solvers if s not in SOLVERS]
+    if unknown or not solvers:
+        raise OptionError(f"solvers {list(solvers)}: choose from {list(SOLVERS)}")
+    missing = [name for name, version in versions(solvers).items() if version is None]
+    if missing:
+        return [
+            f"{name} is not installed, so it cannot re-check the certificates: "
+            f"pip install 'alignspec[{name}]', or leave it out with --solvers "
+            + ",".join(s for s in solvers if s not in missing)
+            for name in missing
+        ]
     from alignspec.check import check
     from alignspec.loader import load
 
@@ -137,7 +154,7 @@ def recheck(proofs: Path, root: Path) -> list[str]:
             continue
         if "query" in record:
             text = (path.parent / record["query"]).read_text()
-            problems += [f"{where}: {p}" for p in _decide(text)]
+            problems += [f"{where}: {p}" for p in _decide(text, solvers)]
         elif record["verdict"] == "proved":
             if record["spec"] not in reruns:
                 reruns[record["spec"]] = check(target)
@@ -148,8 +165,8 @@ def recheck(proofs: Path, root: Path) -> list[str]:
     return problems
 
 
-def _decide(text: str) -> list[str]:
-    """z3 and (if installed) cvc5 must both answer unsat; the query must be portable."""
+def _decide(text: str, solvers: Sequence[str]) -> list[str]:
+    """Each of ``solvers`` must answer unsat; the query must be portable."""
     problems = []
     if not text.startswith("(set-logic "):
         problems.append("query does not start with (set-logic ...)")
@@ -158,10 +175,12 @@ def _decide(text: str) -> list[str]:
             problems.append(f"query uses the z3-only construct {construct}")
     from alignspec.solver.portable import cvc5_answer, z3_answer
 
-    z3_says = z3_answer(text)
-    if z3_says != "unsat":
-        problems.append(f"z3 answers {z3_says}, not unsat")
-    cvc5_says = cvc5_answer(text)
-    if cvc5_says is not None and cvc5_says != "unsat":
-        problems.append(f"cvc5 answers {cvc5_says}, not unsat")
+    if "z3" in solvers:
+        z3_says = z3_answer(text)
+        if z3_says != "unsat":
+            problems.append(f"z3 answers {z3_says}, not unsat")
+    if "cvc5" in solvers:
+        cvc5_says = cvc5_answer(text)
+        if cvc5_says != "unsat":
+            problems.append(f"cvc5 answers {cvc5_says}, not unsat")
     return problems

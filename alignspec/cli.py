@@ -150,7 +150,8 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         default=None,
         metavar="SECONDS",
-        help="wall-clock limit per solver query (default: none)",
+        help="wall-clock limit per check: every query, sampling and bounding work "
+        "together (default: none)",
     )
     c.add_argument(
         "--rlimit",
@@ -178,6 +179,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=None, metavar="SECONDS")
     r = sub.add_parser("recheck", help="re-decide stored certificates with z3 (and cvc5)")
     r.add_argument("proofs", nargs="?", default="proofs", metavar="DIR")
+    r.add_argument(
+        "--solvers",
+        default="z3,cvc5",
+        help="comma-separated solvers that must each answer unsat (default z3,cvc5; "
+        "a solver that is not installed fails the re-check)",
+    )
     return parser
 
 
@@ -228,11 +235,15 @@ def _recheck(args: argparse.Namespace) -> int:
 
     from alignspec import certificates
 
-    problems = certificates.recheck(Path(args.proofs), Path.cwd())
+    from alignspec.solver.portable import versions
+
+    solvers = [s.strip() for s in args.solvers.split(",") if s.strip()]
+    problems = certificates.recheck(Path(args.proofs), Path.cwd(), solvers)
     for problem in problems:
         print(f"alignspec: recheck: {problem}", file=sys.stderr)
     if not problems:
-        print(f"all certificates in {args.proofs}/ hold")
+        used = ", ".join(f"{name} {version}" for name, version in versions(solvers).items())
+        print(f"all certificates in {args.proofs}/ hold (re-checked by {used})")
     return 1 if problems else 0
 
 

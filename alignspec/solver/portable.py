@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import z3
 
 
@@ -13,6 +16,30 @@ def z3_answer(text: str, rlimit: int = 200_000_000) -> str:
         return str(s.check())
     except z3.Z3Exception as err:
         return f"error ({err})"
+
+
+SOLVERS = ("z3", "cvc5")
+
+
+def versions(solvers: Sequence[str]) -> dict[str, str | None]:
+    """Each solver's version, None for one that is not installed."""
+    out: dict[str, str | None] = {}
+    for name in solvers:
+        if name == "z3":
+            out[name] = z3.get_version_string()
+        else:
+            try:
+                import cvc5
+            except ImportError:
+                out[name] = None
+                continue
+            out[name] = str(getattr(cvc5, "__version__", None) or _cvc5_version(cvc5))
+    return out
+
+
+def _cvc5_version(cvc5: Any) -> str:
+    tm = cvc5.TermManager()
+    return str(cvc5.Solver(tm).getVersion()).removeprefix("This is cvc5 version ").split()[0]
 
 
 def cvc5_answer(text: str) -> str | None:

@@ -23,22 +23,18 @@
 (assert
  (<= better.action 1))
 (assert
- (let (($x1193 (= better.supervised s.supervised)))
- (and $x1193)))
+ (let (($x4778 (= better.supervised s.supervised)))
+ (and $x4778)))
 (assert
  (= s.battery better.battery))
 (assert
- (let ((?x547 (ite (and s.supervised (= s.action 1)) 1 0)))
- (let ((?x5078 (* (- 30) ?x547)))
- (let (($x241 (= s.action 0)))
- (let ((?x2858 (ite $x241 10 4)))
- (let ((?x6804 (* (- 1) ?x2858)))
- (let ((?x2557 (* (- 30) (ite (and better.supervised (= better.action 1)) 1 0))))
- (let ((?x1096 (* (- 1) (ite (= better.action 0) 10 4))))
- (let ((?x4458 (+ ?x1096 ?x2557)))
- (> ?x4458 (+ (+ ?x6804 ?x5078) 0)))))))))))
+ (let ((?x3075 (+ (* (- 1) (ite (= s.action 0) 10 4)) (* (- 30) (ite (and s.supervised (= s.action 1)) 1 0)))))
+ (let ((?x1691 (* (- 30) (ite (and better.supervised (= better.action 1)) 1 0))))
+ (let ((?x3506 (* (- 1) (ite (= better.action 0) 10 4))))
+ (let ((?x525 (+ ?x3506 ?x1691)))
+ (> ?x525 (+ ?x3075 0)))))))
 (assert
- (let (($x4456 (= s.action 1)))
-(let (($x241 (= s.action 0)))
-(ite s.supervised $x241 $x4456))))
+ (let (($x5228 (= s.action 1)))
+(let (($x3736 (= s.action 0)))
+(ite s.supervised $x3736 $x5228))))
 (check-sat)

@@ -16,13 +16,13 @@
 (assert
  (<= s.action 1))
 (assert
- (let (($x241 (= s.action 0)))
- (let ((?x674 (ite $x241 (+ (to_real (- 1)) (* (to_real 2) s.evidence)) (to_real 0))))
- (let ((?x1641 (to_real 1)))
- (<= ?x1641 ?x674)))))
+ (let (($x3736 (= s.action 0)))
+ (let ((?x5325 (ite $x3736 (+ (to_real (- 1)) (* (to_real 2) s.evidence)) (to_real 0))))
+ (let ((?x4233 (to_real 1)))
+ (<= ?x4233 ?x5325)))))
 (assert
- (let (($x241 (= s.action 0)))
-(let ((?x674 (ite $x241 (+ (to_real (- 1)) (* (to_real 2) s.evidence)) (to_real 0))))
-(let ((?x1641 (to_real 1)))
-(or (not (=> $x241 (<= (/ 1.0 5.0) s.evidence))) (> ?x1641 ?x674))))))
+ (let (($x3736 (= s.action 0)))
+(let ((?x5325 (ite $x3736 (+ (to_real (- 1)) (* (to_real 2) s.evidence)) (to_real 0))))
+(let ((?x4233 (to_real 1)))
+(or (not (=> $x3736 (<= (/ 1.0 5.0) s.evidence))) (> ?x4233 ?x5325))))))
 (check-sat)

@@ -9,11 +9,11 @@
 (assert
  (=> s.heater_on (<= 15.0 s.temperature)))
 (assert
- (let ((?x6644 (+ (- 21.0) s.temperature)))
- (let ((?x3121 (ite (>= ?x6644 0.0) ?x6644 (- ?x6644))))
- (<= 10.0 (+ 10.0 (* (- 2.0) ?x3121))))))
+ (let ((?x3764 (+ (- 21.0) s.temperature)))
+ (let ((?x5599 (ite (>= ?x3764 0.0) ?x3764 (- ?x3764))))
+ (<= 10.0 (+ 10.0 (* (- 2.0) ?x5599))))))
 (assert
- (let ((?x6644 (+ (- 21.0) s.temperature)))
-(let ((?x3121 (ite (>= ?x6644 0.0) ?x6644 (- ?x6644))))
-(or (not (and (<= 18.0 s.temperature) (>= 24.0 s.temperature))) (> 0.0 (* (- 1.0) ?x3121))))))
+ (let ((?x3764 (+ (- 21.0) s.temperature)))
+(let ((?x5599 (ite (>= ?x3764 0.0) ?x3764 (- ?x3764))))
+(or (not (and (<= 18.0 s.temperature) (>= 24.0 s.temperature))) (> 0.0 (* (- 1.0) ?x5599))))))
 (check-sat)

@@ -11,6 +11,6 @@
 (assert
  (not (and (<= 18.0 s.temperature) (>= 24.0 s.temperature))))
 (assert
- (let ((?x6644 (+ (- 21.0) s.temperature)))
-(< 10.0 (+ 10.0 (* (- 2.0) (ite (>= ?x6644 0.0) ?x6644 (- ?x6644)))))))
+ (let ((?x3764 (+ (- 21.0) s.temperature)))
+(< 10.0 (+ 10.0 (* (- 2.0) (ite (>= ?x3764 0.0) ?x3764 (- ?x3764)))))))
 (check-sat)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
@@ -14,6 +15,25 @@ from alignspec.errors import SpecError
 from alignspec.policy.base import Action, Policy, exact
 from alignspec.space import Choice, Space, State
 from alignspec.symbolic.network import Interval, Layer, Network, NetworkLink
+
+
+def _number(value: object, what: str) -> Fraction:
+    """A weight as the exact rational it denotes (a float is its binary value)."""
+    x = exact(value, what)
+    assert not isinstance(x, str)  # exact() returns numbers (and bools, which count 0/1)
+    return Fraction(int(x)) if isinstance(x, bool) else Fraction(x)
+
+
+def _gap(exact_rows: list[list[Fraction]], floats: np.ndarray) -> np.ndarray:
+    """An upper bound on |exact - float| per entry (zeros when the floats are exact)."""
+    out = np.zeros(floats.shape)
+    for r, row in enumerate(exact_rows):
+        for c, x in enumerate(row):
+            gap = abs(x - Fraction(float(floats[r, c])))
+            if gap:
+                g = float(gap)
+                out[r, c] = g if Fraction(g) >= gap else math.nextafter(g, math.inf)
+    return out
 
 
 class MLPPolicy(Policy):
@@ -39,15 +59,35 @@ class MLPPolicy(Policy):
                 raise SpecError(f"MLPPolicy cannot take the Choice variable {name!r} as input")
         if not layers:
             raise SpecError("MLPPolicy needs at least one (weights, bias) layer")
-        self.arrays = [(np.asarray(w, dtype=float), np.asarray(b, dtype=float)) for w, b in layers]
+        exact_layers: list[tuple[list[list[Fraction]], list[Fraction]]] = []
         width = len(space)
-        for i, (w, b) in enumerate(self.arrays):
-            if w.ndim != 2 or w.shape[1] != width or b.shape != (w.shape[0],):
+        for i, (w, b) in enumerate(layers):
+            wo, bo = np.asarray(w, dtype=object), np.asarray(b, dtype=object)
+            if wo.ndim != 2 or wo.shape[1] != width or bo.shape != (wo.shape[0],):
                 raise SpecError(
-                    f"layer {i}: weights {w.shape} and bias {b.shape} do not fit "
+                    f"layer {i}: weights {wo.shape} and bias {bo.shape} do not fit "
                     f"{width} inputs (weights must be (outputs, inputs))"
                 )
-            width = w.shape[0]
+            exact_layers.append(
+                (
+                    [
+                        [_number(x, f"layer {i} weight [{r}][{c}]") for c, x in enumerate(row)]
+                        for r, row in enumerate(wo)
+                    ],
+                    [_number(x, f"layer {i} bias [{r}]") for r, x in enumerate(bo)],
+                )
+            )
+            width = wo.shape[0]
+        # float64 copies for numpy; where a weight is not a float64 value (a Fraction such
+        # as 1/3), ``errors`` bounds |exact - float| so sound float bounds can allow for it
+        self.arrays = [
+            (np.array(w, dtype=float).reshape(len(w), -1), np.array(b, dtype=float))
+            for w, b in exact_layers
+        ]
+        self.errors = [
+            (_gap(w, fw), _gap([b], fb[None, :])[0])
+            for (w, b), (fw, fb) in zip(exact_layers, self.arrays, strict=True)
+        ]
         outputs = len(actions.labels) if isinstance(actions, Actions) else len(self.action_names)
         if width != outputs:
             raise SpecError(f"the network has {width} outputs; the actions need {outputs}")
@@ -57,13 +97,7 @@ class MLPPolicy(Policy):
             raise SpecError("action variables take the network's outputs: use mode=None")
         self.mode = mode
         self.network = Network(
-            tuple(
-                Layer(
-                    tuple(tuple(Fraction(exact(x)) for x in row) for row in w),
-                    tuple(Fraction(exact(x)) for x in b),
-                )
-                for w, b in self.arrays
-            )
+            tuple(Layer(tuple(tuple(row) for row in w), tuple(b)) for w, b in exact_layers)
         )
 
     @property
@@ -117,12 +151,27 @@ class MLPPolicy(Policy):
 
     @classmethod
     def from_onnx(
-        cls, path: str | Path, space: Space, actions: ActionSpace, mode: str | None = "argmax"
+        cls,
+        path: str | Path,
+        space: Space | None = None,
+        actions: ActionSpace | None = None,
+        mode: str | None = "auto",
+        *,
+        input_bounds: object = None,
     ) -> MLPPolicy:
         """Load a Gemm / MatMul + Add / Relu (/ Flatten, Sub of a zero constant) graph.
 
+        Without ``space`` the inputs are Real variables ``X_0 .. X_{n-1}`` (VNN-COMP's
+        names) bounded by ``input_bounds``: one ``(lo, hi)`` for all, a sequence of n pairs,
+        or by default ``[-2**20, 2**20]``.  Without ``actions`` the outputs are the action
+        variables ``Y_0 .. Y_{m-1}`` (``mode=None``), bounded soundly over the input box
+        (exact interval arithmetic, rounded outward to 3 significant digits).  ``mode="auto"``
+        means ``"argmax"`` for finite Actions and ``None`` for action variables.
+
         Needs the optional ``onnx`` package (``pip install alignspec[onnx]``).
         """
-        from alignspec.policy.onnx_import import layers_from_onnx
+        from alignspec.policy.onnx_import import layers_from_onnx, resolve
 
-        return cls(space, actions, layers_from_onnx(Path(path)), mode)
+        layers = layers_from_onnx(Path(path))
+        space, actions, mode = resolve(layers, space, actions, mode, input_bounds)
+        return cls(space, actions, layers, mode)

@@ -60,3 +60,28 @@ def test_recheck_rejects_a_query_that_does_not_prove(tmp_path):
     smt.write_text("(declare-fun x () Real)\n(assert ((_ at-most 1) (> x 0)))\n(check-sat)\n")
     out = run(tmp_path, "recheck", "proofs")
     assert "does not start with (set-logic" in out.stderr and "z3-only construct" in out.stderr
+
+
+def test_recheck_names_its_solvers_and_fails_when_one_is_missing(tmp_path, monkeypatch):
+    import z3
+
+    from alignspec import certificates
+    from alignspec.solver import portable
+
+    (tmp_path / "good.py").write_text(textwrap.dedent(SPEC))
+    run(tmp_path, "prove", "good.py", "--out", "proofs")
+    both = run(tmp_path, "recheck", "proofs")
+    assert both.returncode == 0
+    assert f"re-checked by z3 {z3.get_version_string()}, cvc5 " in both.stdout
+    alone = run(tmp_path, "recheck", "proofs", "--solvers", "z3")
+    assert alone.returncode == 0 and "re-checked by z3" in alone.stdout
+    assert "cvc5" not in alone.stdout
+    # without cvc5 installed, the default re-check fails and says how to opt out
+    real = portable.versions
+    monkeypatch.setattr(
+        portable, "versions", lambda s: {**real(s), "cvc5": None} if "cvc5" in s else real(s)
+    )
+    problems = certificates.recheck(tmp_path / "proofs", tmp_path)
+    assert len(problems) == 1 and "cvc5 is not installed" in problems[0]
+    assert "--solvers z3" in problems[0]
+    assert certificates.recheck(tmp_path / "proofs", tmp_path, ["z3"]) == []

@@ -171,7 +171,7 @@ def _network_guard(
             ("output outside the action bounds", at(sympy.Or(*escapes), space, "s")),
         ) + (() if cond is None else (("region", at(cond, space, "s")),))
     problem = Problem({"s": space}, constraints, (policy.link("s", box),))
-    result = search(problem, budget, 0)
+    result = network_search(problem, budget)
     if result.states is not None:
         state = policy.with_action(result.states["s"])
         if not replays(problem, {"s": state}):
@@ -259,6 +259,15 @@ def guarded(
     )
 
 
+def network_search(problem: Problem, budget: Budget) -> Search:
+    """Decide a query with network links by branch and bound (:mod:`alignspec.neural`)."""
+    from alignspec.neural.bab import decide
+
+    outcome = decide(problem, budget)
+    stats = {**outcome.search.stats, "proved_share": round(outcome.closed, 6)}
+    return attrs.evolve(outcome.search, stats=stats)
+
+
 def policy_search(
     policy: Policy,
     problem: Problem,
@@ -288,7 +297,7 @@ def policy_search(
         return Search("none"), problem  # the region holds no state at all
     links = linked.networks
     generic = samples if candidates is None and not links else 0
-    result = search(linked, budget, generic)
+    result = network_search(linked, budget) if links else search(linked, budget, generic)
     if result.status == "unknown" and candidates is not None and samples > 0:
         sampled = _sample(policy, problem, candidates, samples, budget)
         result = (

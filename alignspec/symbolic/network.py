@@ -6,6 +6,8 @@ This is the representation the solver encodes (alignspec.solver) and the policy 
 
 from __future__ import annotations
 
+import functools
+import operator
 from collections.abc import Sequence
 from fractions import Fraction
 from typing import Literal
@@ -32,13 +34,48 @@ class Network:
     layers: tuple[Layer, ...]
 
     def forward(self, x: Sequence[Fraction]) -> list[Fraction]:
-        """Exact forward pass."""
+        """Exact forward pass (in integers when weights and inputs are dyadic rationals, as
+        float64 values are: the same exact result, without a gcd per operation)."""
+        fast = self._dyadic_forward(x)
+        if fast is not None:
+            return fast
         values = list(x)
         for i, layer in enumerate(self.layers):
             values = affine(layer, values)
             if i < len(self.layers) - 1:
                 values = [v if v > 0 else Fraction(0) for v in values]
         return values
+
+    @functools.cached_property
+    def _dyadic(self) -> list[tuple[list[list[int]], list[int], int]] | None:
+        """Per layer: weights and bias as integers over one power of two (exponent e:
+        value = integer / 2**e), or None when some weight is not dyadic."""
+        out = []
+        for layer in self.layers:
+            entries = [x for row in layer.weights for x in row] + list(layer.bias)
+            if any(x.denominator & (x.denominator - 1) for x in entries):
+                return None
+            e = max(x.denominator.bit_length() - 1 for x in entries)
+            w = [[x.numerator << (e - x.denominator.bit_length() + 1) for x in row]
+                 for row in layer.weights]
+            b = [x.numerator << (e - x.denominator.bit_length() + 1) for x in layer.bias]
+            out.append((w, b, e))
+        return out
+
+    def _dyadic_forward(self, x: Sequence[Fraction]) -> list[Fraction] | None:
+        layers = self._dyadic
+        if layers is None or any(v.denominator & (v.denominator - 1) for v in x):
+            return None
+        eh = max(v.denominator.bit_length() - 1 for v in x) if x else 0
+        h = [v.numerator << (eh - v.denominator.bit_length() + 1) for v in x]
+        last = len(layers) - 1
+        for i, (w, b, ew) in enumerate(layers):
+            # z = (w h) / 2**(ew + eh) + b / 2**ew  =  (w h + b * 2**eh) / 2**(ew + eh)
+            h = [sum(map(operator.mul, row, h), bias << eh) for row, bias in zip(w, b, strict=True)]
+            eh += ew
+            if i < last:
+                h = [v if v > 0 else 0 for v in h]
+        return [Fraction(v, 1 << eh) for v in h]
 
     def bounds(self, box: Sequence[Interval]) -> list[list[Interval]]:
         """Exact interval bounds of every pre-activation, layer by layer, over ``box``.

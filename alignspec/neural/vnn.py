@@ -1,0 +1,70 @@
+"""VNN-COMP style instances: an ONNX network and a VNN-LIB property in, ``unsat`` / ``sat``
+(with a counterexample) / ``unknown`` out.
+
+``unsat`` means no input of the property's region makes the outputs unsafe: the finding is
+PROVED (bounds and exact leaves).  ``sat`` comes with an input whose network output,
+evaluated exactly in rationals, satisfies the unsafe condition exactly.
+"""
+
+from __future__ import annotations
+
+import time
+from fractions import Fraction
+from pathlib import Path
+from typing import Literal
+
+import attrs
+
+from alignspec.results import Finding, Verdict
+from alignspec.solver import Budget
+
+Answer = Literal["unsat", "sat", "unknown", "timeout"]
+
+#: Exit codes of ``alignspec vnn``: the answer is also printed on the first line.
+EXIT = {"unsat": 0, "sat": 1, "unknown": 2, "timeout": 2}
+
+
+@attrs.frozen
+class VnnResult:
+    """The answer to one instance, how long it took, and the finding behind it."""
+
+    answer: Answer
+    seconds: float
+    inputs: tuple[Fraction, ...] | None = None
+    outputs: tuple[Fraction, ...] | None = None
+    finding: Finding | None = attrs.field(default=None, eq=False, repr=False)
+
+    def counterexample(self) -> str:
+        """The witness in VNN-COMP's format: ``((X_0 v) ... (Y_0 v) ...)``."""
+        if self.inputs is None or self.outputs is None:
+            return ""
+        parts = [f"(X_{i} {float(v)!r})" for i, v in enumerate(self.inputs)]
+        parts += [f"(Y_{j} {float(v)!r})" for j, v in enumerate(self.outputs)]
+        return "(" + "\n ".join(parts) + ")"
+
+
+def check_instance(
+    onnx_path: str | Path, vnnlib_path: str | Path, *, timeout: float | None = None
+) -> VnnResult:
+    """Decide one instance: is some input of the property's region unsafe?"""
+    from alignspec.inner.verify import verify
+    from alignspec.neural.vnnlib import load
+
+    started = time.perf_counter()
+    budget = Budget(timeout=timeout).start()
+    policy, spec, region = load(onnx_path, vnnlib_path)
+    finding = verify(policy, spec, region, budget=budget, samples=0)
+    seconds = time.perf_counter() - started
+    if finding.verdict is Verdict.PROVED:
+        return VnnResult("unsat", seconds, finding=finding)
+    if finding.verdict is Verdict.VIOLATED:
+        assert finding.witness is not None
+        state = finding.witness["s"]
+        n_in, n_out = len(policy.space), len(policy.action_names)
+        xs = tuple(Fraction(state[f"X_{i}"]) for i in range(n_in))
+        ys = tuple(Fraction(state[f"Y_{j}"]) for j in range(n_out))
+        return VnnResult("sat", seconds, xs, ys, finding)
+    answer: Answer = (
+        "timeout" if finding.reason and finding.reason.startswith("timeout") else "unknown"
+    )
+    return VnnResult(answer, seconds, finding=finding)

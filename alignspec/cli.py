@@ -177,6 +177,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--rlimit", type=int, default=DEFAULT_RLIMIT)
     p.add_argument("--timeout", type=float, default=None, metavar="SECONDS")
+    v = sub.add_parser(
+        "vnn",
+        help="decide a VNN-COMP instance: an ONNX network and a VNN-LIB property",
+        description="Print unsat (the property holds: no input of its region is unsafe), "
+        "sat and a counterexample, unknown or timeout, as VNN-COMP tools do. Exit status: "
+        "0 unsat, 1 sat, 2 bad input, 3 unknown or timeout.",
+    )
+    v.add_argument("network", metavar="NET.onnx")
+    v.add_argument("property", metavar="PROP.vnnlib")
+    v.add_argument("--timeout", type=float, default=None, metavar="SECONDS")
+    v.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=None,
+        help="worker processes for branch and bound (default: the cores there are)",
+    )
     r = sub.add_parser("recheck", help="re-decide stored certificates with z3 (and cvc5)")
     r.add_argument("proofs", nargs="?", default="proofs", metavar="DIR")
     r.add_argument(
@@ -196,6 +213,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _prove(args)
         if args.command == "recheck":
             return _recheck(args)
+        if args.command == "vnn":
+            return _vnn(args)
         return _check(args)
     except SpecError as err:
         print(f"alignspec: error: {err}", file=sys.stderr)
@@ -230,11 +249,27 @@ def _prove(args: argparse.Namespace) -> int:
     return 0 if all(r.meets_expectation for r in reports) else 1
 
 
+def _vnn(args: argparse.Namespace) -> int:
+    from alignspec.neural.vnn import EXIT, check_instance
+
+    if args.timeout is not None and args.timeout <= 0:
+        raise SpecError("--timeout must be > 0")
+    if args.jobs is not None and args.jobs < 1:
+        raise SpecError("--jobs must be >= 1")
+    result = check_instance(args.network, args.property, timeout=args.timeout, jobs=args.jobs)
+    print(result.answer)
+    if result.answer == "sat":
+        print(result.counterexample())
+    elif result.answer != "unsat" and result.finding is not None:
+        print(f"reason: {result.finding.reason}", file=sys.stderr)
+    print(f"{result.seconds:.2f} s", file=sys.stderr)
+    return EXIT[result.answer]
+
+
 def _recheck(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from alignspec import certificates
-
     from alignspec.solver.portable import versions
 
     solvers = [s.strip() for s in args.solvers.split(",") if s.strip()]

@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import alignspec as al
+import alignspec.symbolic.evaluate
 from alignspec.neural.vnn import check_instance
 
 ACAS = Path(__file__).resolve().parent.parent.parent / "shared" / "benchmarks" / "acasxu"
@@ -166,3 +167,74 @@ def test_acasxu_instances_each_way(net, prop, expected):
 
         vnn = read(ACAS / "vnnlib" / f"{prop}.vnnlib")
         assert vnn.violated_at(list(result.inputs), list(result.outputs))
+
+
+def _cartpole():
+    import importlib.util
+
+    path = Path(__file__).resolve().parent.parent / "specs" / "cartpole.py"
+    spec = importlib.util.spec_from_file_location("cartpole_for_tests", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _switching_network(cp, sign):
+    # z = theta + theta_dot / 4; scores (relu(-z), relu(z)): "right" exactly when z > 0
+    # (sign -1 inverts the controller, which lets the pole fall)
+    w = [[0, 0, sign, sign / 4], [0, 0, -sign, -sign / 4]]
+    return al.MLPPolicy(cp.space, cp.push, [(w, [0, 0]), ([[0, 1], [1, 0]], [0, 0])])
+
+
+def test_closed_loop_with_a_network_proved_and_violated():
+    cp = _cartpole()
+    good = _switching_network(cp, 1)
+    state = {"x": 0, "x_dot": 0, "theta": Fraction(1, 100), "theta_dot": 0}
+    assert good.act(state) == cp.controller(state) == "right"
+    f = al.mdp.bmc(cp.linear_cartpole, horizon=8, policy=good)
+    assert f.verdict is P and f.method == "bounds"
+    bad = _switching_network(cp, -1)
+    f = al.mdp.bmc(cp.linear_cartpole, horizon=60, policy=bad)
+    assert f.verdict is V and "leaves the declared state bounds" in f.message
+    # the witness is an exact trajectory of the system under the network
+    steps = sorted(f.witness, key=lambda r: int(r[1:]))
+    for a, b in itertools.pairwise(steps):
+        s = f.witness[a]
+        assert s["action"] == bad.act(s)
+        for n in cp.space.names:
+            assert f.witness[b][n] == al.symbolic.evaluate.value_of(
+                cp.linear_cartpole.update[n], cp.linear_cartpole.domain.variables, s
+            )
+
+
+def test_vnn_command_prints_the_answer_and_exits_by_it(tmp_path):
+    import subprocess
+    import sys
+
+    if not ACAS.exists():
+        pytest.skip("ACAS Xu benchmark not present")
+    net = ACAS / "onnx" / "ACASXU_run2a_1_9_batch_2000.onnx"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "alignspec",
+            "vnn",
+            str(net),
+            str(ACAS / "vnnlib" / "prop_4.vnnlib"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 1 and done.stdout.startswith("sat\n(")
+    assert "(X_0 " in done.stdout and "(Y_4 " in done.stdout
+    bad = tmp_path / "bad.vnnlib"
+    bad.write_text("(declare-const X_0 Real)\n(assert (<= X_0 zzz))\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "alignspec", "vnn", str(net), str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 2 and "bad.vnnlib" in done.stderr and "Traceback" not in done.stderr

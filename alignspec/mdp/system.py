@@ -172,6 +172,16 @@ def bmc(
     subject = system.name or "transition system"
     roles = [f"t{i}" for i in range(horizon + 1)]
     acting = roles[:-1]
+    if (
+        policy is not None
+        and reach is None
+        and below is None
+        and system.update is not None
+        and all(not _uses_action(r, system) for r in reqs)
+    ):
+        found = _closed_loop(system, policy, horizon, reqs, b, subject, options, clock)
+        if found is not None:
+            return found
     spaces: dict[str, Space] = {r: dom for r in roles}
     if system.update is not None:
         boxes = reachable_boxes(system, horizon, b, policy)
@@ -310,6 +320,85 @@ def bmc(
         result.stats,
         clock,
         query,
+    )
+
+
+def _uses_action(cond: sympy.Basic, system: TransitionSystem) -> bool:
+    return any(s.name not in system.space.variables for s in cond.free_symbols)
+
+
+def _closed_loop(
+    system: TransitionSystem,
+    policy: Policy,
+    horizon: int,
+    reqs: Sequence[sympy.Basic],
+    budget: Budget,
+    subject: str,
+    options: dict[str, Any],
+    clock: Clock,
+) -> Finding | None:
+    """Networks in the loop of a piecewise-affine system: exact affine reachable sets per
+    action sequence, the network's choices from sound bounds (alignspec.neural.reach).
+    None when the system is of another kind."""
+    from alignspec.neural.reach import closed_loop
+    from alignspec.policy.mlp import MLPPolicy
+
+    if not isinstance(policy, MLPPolicy):
+        return None
+    out = closed_loop(system, policy, horizon, reqs, budget)
+    if out is None:
+        return None
+    stats = {"start_boxes": out.boxes, "seconds": round(out.seconds, 6)}
+    if out.status == "proved":
+        return Finding(
+            "bmc",
+            Verdict.PROVED,
+            f"no trajectory of {horizon} steps from init leaves the declared state bounds "
+            "or breaks a requirement: exact affine reachable sets per action sequence, the "
+            "network's possible actions from sound bounds, over "
+            f"{out.boxes} start boxes (bounded: nothing is claimed beyond {horizon} steps)",
+            spec=subject,
+            method="bounds",
+            options=options,
+            stats=stats,
+            elapsed=clock.elapsed,
+        )
+    if out.status == "unknown":
+        return Finding(
+            "bmc",
+            Verdict.UNKNOWN,
+            f"bmc could not be decided: {out.reason}",
+            spec=subject,
+            reason=out.reason,
+            method="bounds",
+            options=options,
+            stats=stats,
+            elapsed=clock.elapsed,
+        )
+    roles = [f"t{i}" for i in range(len(out.trajectory))]
+    found = dict(zip(roles, out.trajectory, strict=True))
+    last = out.trajectory[-1]
+    what = (
+        "breaks the intent"
+        if _inside(system, last)
+        else f"leaves the declared state bounds at step {len(roles) - 1}"
+    )
+    return _violation(
+        system,
+        found,
+        roles,
+        what,
+        None,
+        None,
+        reqs,
+        system.domain,
+        Fraction(1),
+        subject,
+        "sampling",
+        options,
+        stats,
+        clock,
+        None,
     )
 
 

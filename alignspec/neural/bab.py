@@ -50,6 +50,12 @@ class Settings:
     max_depth: int = 60  # splits along one path before a box goes to z3 anyway
     max_replays: int = 8  # exact replays per round
     seed: int = 0
+    warmup: float = 1.0  # seconds alone before open boxes are shared with workers
+    share: float = 1.5  # seconds a worker spends on its share before reporting back
+
+
+#: The settings :func:`decide` uses when given none.
+DEFAULT = Settings()
 
 
 @attrs.frozen
@@ -62,11 +68,36 @@ class Outcome:
     leaves: int
 
 
-def decide(problem: Problem, budget: Budget, settings: Settings | None = None) -> Outcome:
+def decide(
+    problem: Problem, budget: Budget, settings: Settings | None = None, jobs: int | None = None
+) -> Outcome:
     """Find a replayed assignment satisfying ``problem`` (with its network links), or prove
-    by bounds and exact leaves that none exists."""
+    by bounds and exact leaves that none exists.
+
+    With ``jobs`` > 1 (None: the setting of :func:`alignspec.neural.parallel.workers`, by
+    default one per core), open boxes are shared with worker processes once the search has
+    run alone for ``settings.warmup`` seconds; small queries never start a worker."""
+    from alignspec.neural.parallel import current_jobs
+
     query = translate(problem)
-    return _Run(query, budget, settings or Settings()).run()
+    return _Run(query, budget, settings or DEFAULT).run(current_jobs(jobs))
+
+
+def _payload(query: NeuralQuery) -> tuple[str, bytes]:
+    """The query's problem, pickled once, with a key workers cache it under."""
+    import hashlib
+    import pickle
+
+    cached = _PAYLOADS.get(id(query))
+    if cached is not None and cached[0] is query:
+        return cached[1]
+    data = pickle.dumps(query.problem)
+    out = (hashlib.sha256(data).hexdigest(), data)
+    _PAYLOADS[id(query)] = (query, out)
+    return out
+
+
+_PAYLOADS: dict[int, tuple[NeuralQuery, tuple[str, bytes]]] = {}
 
 
 def _float_box(dims: Sequence[Dim]) -> tuple[F64, F64]:
@@ -136,6 +167,21 @@ def _tighten(c: object, lo: F64, hi: F64, integral: Sequence[bool]) -> None:
         lo[d] = max(lo[d], _down(limit, False) if not integral[d] else float(math.ceil(limit)))
 
 
+Box = tuple[F64, F64, int]  # lo, hi, depth
+
+
+@attrs.frozen
+class Work:
+    """What a stretch of branch and bound on some boxes produced."""
+
+    found: dict[str, State] | None
+    closed: float
+    boxes: int
+    leaves: int
+    undecided: str | None  # why a box could be neither closed nor split further
+    left: tuple[Box, ...]  # boxes still open
+
+
 class _Run:
     def __init__(self, query: NeuralQuery, budget: Budget, settings: Settings) -> None:
         self.query = query
@@ -148,58 +194,126 @@ class _Run:
         self.leaves = 0
         self.closed = 0.0
         self.stats: dict[str, float] = {}
+        self.undecided: str | None = None
+        self.stack: list[Box] = []
+        self.root_lo = np.array([_down(d.lo, d.integral) for d in query.dims])
+        self.root_hi = np.array([_up(d.hi, d.integral) for d in query.dims])
+        self.total = 1.0
 
     # --- the loop ---------------------------------------------------------------------------
-    def run(self) -> Outcome:
+    def run(self, jobs: int = 1) -> Outcome:
         started = time.perf_counter()
         roots = _root_boxes(self.query)
         if not roots:
             return self._done(Search("none", method="bounds"), started)
         self.root_lo = np.min([r[0] for r in roots], axis=0)
         self.root_hi = np.max([r[1] for r in roots], axis=0)
-        stack: list[tuple[F64, F64, int]] = [(lo, hi, 0) for lo, hi in roots]
+        self.stack = [(lo, hi, 0) for lo, hi in roots]
         total = sum(self._measure(lo, hi) for lo, hi in roots)
         self.total = total if total > 0 else 1.0
-        pending_reason: str | None = None
-        while stack:
+        while self.stack:
             if self.budget.expired:
                 return self._unknown(self.budget.timeout_reason, started)
-            take = stack[-self.settings.batch :]
-            del stack[-self.settings.batch :]
-            lo = np.array([t[0] for t in take])
-            hi = np.array([t[1] for t in take])
-            depth = np.array([t[2] for t in take])
-            self.boxes += len(take)
-            bounds = self.ev.bounds(lo, hi)
-            must, may = self.ev.truth(bounds)
-            for b in np.flatnonzero(~may):
-                self.closed += self._measure(lo[b], hi[b])
-            open_ = np.flatnonzero(may)
-            if not len(open_):
-                continue
-            found = self._look(lo[open_], hi[open_], must[open_])
+            if jobs > 1 and time.perf_counter() - started > self.settings.warmup:
+                found = self._parallel(jobs)
+            else:
+                found = self.step()
             if found is not None:
                 return self._done(Search("found", found, method="smt"), started)
-            leaf = (bounds.unstable[open_] <= self.settings.leaf_unstable) | (
-                depth[open_] >= self.settings.max_depth
-            )
-            widths = hi[open_] - lo[open_]
-            points = ~np.any(widths > 0, axis=1)
-            for i, b in enumerate(open_):
-                if leaf[i] or points[i]:
-                    answer = self._leaf(lo[b], hi[b], bounds, int(b))
-                    if isinstance(answer, dict):
-                        return self._done(Search("found", answer, method="smt"), started)
-                    if answer == "none":
-                        self.closed += self._measure(lo[b], hi[b])
-                        continue
-                    if points[i] or depth[b] >= 2 * self.settings.max_depth:
-                        pending_reason = answer
-                        continue
-                stack.extend(self._split(lo[b], hi[b], bounds.influence[b], int(depth[b])))
-        if pending_reason is not None:
-            return self._unknown(pending_reason, started)
+        if self.undecided is not None:
+            return self._unknown(self.undecided, started)
         return self._done(Search("none", method="bounds"), started)
+
+    def work(self, limit: float) -> Work:
+        """Process the stack for about ``limit`` seconds (a worker's share)."""
+        started = time.perf_counter()
+        before = (self.closed, self.boxes, self.leaves)
+        found = None
+        while self.stack and not self.budget.expired:
+            found = self.step()
+            if found is not None or time.perf_counter() - started > limit:
+                break
+        return Work(
+            found,
+            self.closed - before[0],
+            self.boxes - before[1],
+            self.leaves - before[2],
+            self.undecided,
+            tuple(self.stack),
+        )
+
+    def _parallel(self, jobs: int) -> dict[str, State] | None:
+        """One round: the open boxes, dealt round-robin to ``jobs`` workers, each working
+        for a slice of time; results are merged in submission order (deterministic)."""
+        from alignspec.neural.parallel import executor, run_share
+
+        pool = executor(jobs)
+        payload = _payload(self.query)
+        shares = [self.stack[i::jobs] for i in range(jobs)]
+        self.stack = []
+        remaining = self.budget.remaining()
+        futures = [
+            pool.submit(
+                run_share,
+                payload,
+                share,
+                self.settings,
+                self.budget.rlimit,
+                remaining,
+                (self.root_lo, self.root_hi, self.total),
+                seed,
+            )
+            for seed, share in enumerate(shares)
+            if share
+        ]
+        found = None
+        for fut in futures:
+            work: Work = fut.result()
+            self.closed += work.closed
+            self.boxes += work.boxes
+            self.leaves += work.leaves
+            self.undecided = self.undecided or work.undecided
+            if found is None and work.found is not None:
+                found = work.found
+            self.stack.extend(work.left)
+        return found
+
+    def step(self) -> dict[str, State] | None:
+        """One batch of boxes off the stack: bound, close, sample, leaf or split."""
+        take = self.stack[-self.settings.batch :]
+        del self.stack[-self.settings.batch :]
+        lo = np.array([t[0] for t in take])
+        hi = np.array([t[1] for t in take])
+        depth = np.array([t[2] for t in take])
+        self.boxes += len(take)
+        bounds = self.ev.bounds(lo, hi)
+        must, may = self.ev.truth(bounds)
+        for b in np.flatnonzero(~may):
+            self.closed += self._measure(lo[b], hi[b])
+        open_ = np.flatnonzero(may)
+        if not len(open_):
+            return None
+        found = self._look(lo[open_], hi[open_], must[open_])
+        if found is not None:
+            return found
+        leaf = (bounds.unstable[open_] <= self.settings.leaf_unstable) | (
+            depth[open_] >= self.settings.max_depth
+        )
+        widths = hi[open_] - lo[open_]
+        points = ~np.any(widths > 0, axis=1)
+        for i, b in enumerate(open_):
+            if leaf[i] or points[i]:
+                answer = self._leaf(lo[b], hi[b], bounds, int(b))
+                if isinstance(answer, dict):
+                    return answer
+                if answer == "none":
+                    self.closed += self._measure(lo[b], hi[b])
+                    continue
+                if points[i] or depth[b] >= 2 * self.settings.max_depth:
+                    self.undecided = answer
+                    continue
+            self.stack.extend(self._split(lo[b], hi[b], bounds.influence[b], int(depth[b])))
+        return None
 
     def _done(self, search: Search, started: float) -> Outcome:
         stats = {

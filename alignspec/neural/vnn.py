@@ -20,8 +20,8 @@ from alignspec.solver import Budget
 
 Answer = Literal["unsat", "sat", "unknown", "timeout"]
 
-#: Exit codes of ``alignspec vnn``: the answer is also printed on the first line.
-EXIT = {"unsat": 0, "sat": 1, "unknown": 2, "timeout": 2}
+#: Exit codes of ``alignspec vnn`` (2 is bad input, as for every alignspec command).
+EXIT = {"unsat": 0, "sat": 1, "unknown": 3, "timeout": 3}
 
 
 @attrs.frozen
@@ -44,16 +44,24 @@ class VnnResult:
 
 
 def check_instance(
-    onnx_path: str | Path, vnnlib_path: str | Path, *, timeout: float | None = None
+    onnx_path: str | Path,
+    vnnlib_path: str | Path,
+    *,
+    timeout: float | None = None,
+    jobs: int | None = 1,
 ) -> VnnResult:
-    """Decide one instance: is some input of the property's region unsafe?"""
+    """Decide one instance: is some input of the property's region unsafe?
+
+    ``jobs`` worker processes share the branch and bound (None: one per core)."""
     from alignspec.inner.verify import verify
+    from alignspec.neural.parallel import workers
     from alignspec.neural.vnnlib import load
 
     started = time.perf_counter()
     budget = Budget(timeout=timeout).start()
     policy, spec, region = load(onnx_path, vnnlib_path)
-    finding = verify(policy, spec, region, budget=budget, samples=0)
+    with workers(jobs=jobs):
+        finding = verify(policy, spec, region, budget=budget, samples=0)
     seconds = time.perf_counter() - started
     if finding.verdict is Verdict.PROVED:
         return VnnResult("unsat", seconds, finding=finding)

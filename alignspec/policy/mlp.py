@@ -150,6 +150,45 @@ class MLPPolicy(Policy):
         )
 
     @classmethod
+    def from_sklearn(cls, model: Any, space: Space, actions: ActionSpace) -> MLPPolicy:
+        """Wrap a fitted scikit-learn ``MLPClassifier`` (ReLU hidden layers; its classes must
+        be the action labels) or ``MLPRegressor`` (one output per action variable), exactly.
+
+        A binary classifier has one logit z (class 1 when z > 0, as ``predict`` does); it
+        becomes the scores (0, z) for (class 0, class 1), whose argmax picks the same class
+        (a tie z = 0 goes to class 0, as ``predict`` does)."""
+        coefs = getattr(model, "coefs_", None)
+        if coefs is None:
+            raise SpecError(f"{type(model).__name__} is not a fitted scikit-learn MLP")
+        if getattr(model, "activation", "relu") != "relu":
+            raise SpecError(
+                f"the MLP uses activation={model.activation!r}; only 'relu' networks are "
+                "piecewise linear, so only they can be encoded exactly"
+            )
+        layers = [
+            (np.asarray(w).T, np.asarray(b)) for w, b in zip(coefs, model.intercepts_, strict=True)
+        ]
+        classes = getattr(model, "classes_", None)
+        if classes is None:  # a regressor: outputs are the action variables
+            return cls(space, actions, layers, mode=None)
+        labels = [str(c) for c in classes]
+        if not isinstance(actions, Actions):
+            raise SpecError("a classifier picks labels: give Actions(...) of its classes")
+        if sorted(labels) != sorted(actions.labels):
+            raise SpecError(
+                f"the classifier's classes {labels} are not the actions {list(actions.labels)}"
+            )
+        w, b = layers[-1]
+        if w.shape[0] == 1:  # binary: logit z for class 1
+            w = np.vstack([np.zeros_like(w), w])
+            b = np.concatenate([np.zeros(1), b])
+        order = [labels.index(a) for a in actions.labels]  # scores in the actions' order
+        layers[-1] = (w[order], b[order])
+        if getattr(model, "out_activation_", "softmax") not in ("softmax", "logistic"):
+            raise SpecError(f"unsupported output activation {model.out_activation_!r}")
+        return cls(space, actions, layers, mode="argmax")
+
+    @classmethod
     def from_onnx(
         cls,
         path: str | Path,

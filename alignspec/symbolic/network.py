@@ -7,6 +7,7 @@ This is the representation the solver encodes (alignspec.solver) and the policy 
 from __future__ import annotations
 
 import functools
+import math
 import operator
 from collections.abc import Sequence
 from fractions import Fraction
@@ -34,8 +35,9 @@ class Network:
     layers: tuple[Layer, ...]
 
     def forward(self, x: Sequence[Fraction]) -> list[Fraction]:
-        """Exact forward pass (in integers when weights and inputs are dyadic rationals, as
-        float64 values are: the same exact result, without a gcd per operation)."""
+        """Exact forward pass (in integers over one common denominator when the weights are
+        dyadic rationals, as float64 values are: the same exact result, without a gcd per
+        operation)."""
         fast = self._dyadic_forward(x)
         if fast is not None:
             return fast
@@ -56,26 +58,28 @@ class Network:
             if any(x.denominator & (x.denominator - 1) for x in entries):
                 return None
             e = max(x.denominator.bit_length() - 1 for x in entries)
-            w = [[x.numerator << (e - x.denominator.bit_length() + 1) for x in row]
-                 for row in layer.weights]
+            w = [
+                [x.numerator << (e - x.denominator.bit_length() + 1) for x in row]
+                for row in layer.weights
+            ]
             b = [x.numerator << (e - x.denominator.bit_length() + 1) for x in layer.bias]
             out.append((w, b, e))
         return out
 
     def _dyadic_forward(self, x: Sequence[Fraction]) -> list[Fraction] | None:
         layers = self._dyadic
-        if layers is None or any(v.denominator & (v.denominator - 1) for v in x):
+        if layers is None:
             return None
-        eh = max(v.denominator.bit_length() - 1 for v in x) if x else 0
-        h = [v.numerator << (eh - v.denominator.bit_length() + 1) for v in x]
+        den = math.lcm(*(v.denominator for v in x)) if x else 1
+        h = [v.numerator * (den // v.denominator) for v in x]
         last = len(layers) - 1
         for i, (w, b, ew) in enumerate(layers):
-            # z = (w h) / 2**(ew + eh) + b / 2**ew  =  (w h + b * 2**eh) / 2**(ew + eh)
-            h = [sum(map(operator.mul, row, h), bias << eh) for row, bias in zip(w, b, strict=True)]
-            eh += ew
+            # z = (w h) / (2**ew den) + b / 2**ew  =  (w h + b den) / (2**ew den)
+            h = [sum(map(operator.mul, row, h), bias * den) for row, bias in zip(w, b, strict=True)]
+            den <<= ew
             if i < last:
                 h = [v if v > 0 else 0 for v in h]
-        return [Fraction(v, 1 << eh) for v in h]
+        return [Fraction(v, den) for v in h]
 
     def bounds(self, box: Sequence[Interval]) -> list[list[Interval]]:
         """Exact interval bounds of every pre-activation, layer by layer, over ``box``.

@@ -1,0 +1,110 @@
+"""Where branch and bound runs its boxes: worker processes behind one Executor seam.
+
+Every parallel piece of the neural engine is a plain function of picklable arguments
+submitted to a :class:`concurrent.futures.Executor`, so any executor works: by default a
+local process pool with one worker per core, or whatever :func:`workers` is given (a Dask
+``Client`` offers the same ``submit``/``result`` interface).
+
+    with alignspec.neural.parallel.workers(jobs=2):
+        al.inner.verify(policy, spec, region)
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from alignspec.errors import OptionError
+
+_JOBS: ContextVar[int | None] = ContextVar("alignspec_jobs", default=None)
+_EXECUTOR: ContextVar[Executor | None] = ContextVar("alignspec_executor", default=None)
+_POOLS: dict[int, ProcessPoolExecutor] = {}
+
+
+@contextmanager
+def workers(jobs: int | None = None, executor: Executor | None = None) -> Iterator[None]:
+    """Run the neural engine inside the block on ``jobs`` local processes (1: none), or on
+    ``executor`` (``jobs`` then says how many shares a round deals out)."""
+    if jobs is not None and (not isinstance(jobs, int) or jobs < 1):
+        raise OptionError(f"jobs={jobs!r} must be a whole number >= 1")
+    tokens = (_JOBS.set(jobs), _EXECUTOR.set(executor))
+    try:
+        yield
+    finally:
+        _JOBS.reset(tokens[0])
+        _EXECUTOR.reset(tokens[1])
+
+
+def current_jobs(jobs: int | None = None) -> int:
+    """The number of shares: ``jobs`` if given, else the :func:`workers` setting, else one
+    per core."""
+    if jobs is not None:
+        return jobs
+    return _JOBS.get() or os.cpu_count() or 1
+
+
+def executor(jobs: int) -> Executor:
+    """The executor set by :func:`workers`, else a process pool of ``jobs`` workers (kept
+    for the next query; forked, so workers start with everything already imported)."""
+    given = _EXECUTOR.get()
+    if given is not None:
+        return given
+    pool = _POOLS.get(jobs)
+    if pool is None:
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else None)
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+        _POOLS[jobs] = pool
+    return pool
+
+
+_QUERIES: dict[str, Any] = {}
+_LIMITED = False
+
+
+def run_share(
+    payload: tuple[str, bytes],
+    boxes: list[tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], int]],
+    settings: Any,
+    rlimit: int | None,
+    remaining: float | None,
+    measure: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], float],
+    seed: int,
+) -> Any:
+    """A worker's share of a round: branch and bound on ``boxes`` for ``settings.share``
+    seconds (the query is unpickled once per process and kept)."""
+    global _LIMITED
+    import attrs
+
+    from alignspec.neural.bab import _Run
+    from alignspec.neural.query import translate
+    from alignspec.solver import Budget
+
+    if not _LIMITED:  # one BLAS thread per worker: the workers are the parallelism
+        _LIMITED = True
+        try:
+            from threadpoolctl import threadpool_limits
+
+            threadpool_limits(1)
+        except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+            pass
+    key, data = payload
+    query = _QUERIES.get(key)
+    if query is None:
+        query = translate(pickle.loads(data))
+        _QUERIES.clear()  # one query at a time is all a worker needs to remember
+        _QUERIES[key] = query
+    budget = Budget(rlimit=rlimit, timeout=remaining if remaining else None).start()
+    run = _Run(query, budget, attrs.evolve(settings, seed=settings.seed + 1 + seed))
+    run.root_lo, run.root_hi, run.total = measure
+    run.stack = list(boxes)
+    return run.work(settings.share)

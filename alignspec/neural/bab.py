@@ -29,7 +29,7 @@ import sympy
 from sympy.core.parameters import evaluate
 
 from alignspec.engine import Search
-from alignspec.neural.boxes import BoxBounds, Evaluator, point_truth, point_values
+from alignspec.neural.boxes import BoxBounds, Evaluator, ascend, point_truth, point_values
 from alignspec.neural.query import Atom, Dim, Junction, NeuralQuery, translate
 from alignspec.replay import replays
 from alignspec.solver import Budget, Problem, solve
@@ -49,6 +49,7 @@ class Settings:
     leaf_unstable: int = 6  # boxes with at most this many unstable neurons go to z3
     max_depth: int = 60  # splits along one path before a box goes to z3 anyway
     max_replays: int = 8  # exact replays per round
+    gradient_steps: int = 8  # projected gradient steps on sampled points (0: none)
     seed: int = 0
     warmup: float = 1.0  # seconds alone before open boxes are shared with workers
     share: float = 1.5  # seconds a worker spends on its share before reporting back
@@ -195,6 +196,7 @@ class _Run:
         self.closed = 0.0
         self.stats: dict[str, float] = {}
         self.undecided: str | None = None
+        self.rounds = 0
         self.stack: list[Box] = []
         self.root_lo = np.array([_down(d.lo, d.integral) for d in query.dims])
         self.root_hi = np.array([_up(d.hi, d.integral) for d in query.dims])
@@ -361,18 +363,28 @@ class _Run:
 
     # --- counterexamples ----------------------------------------------------------------------
     def _look(self, lo: F64, hi: F64, must: npt.NDArray[np.bool_]) -> dict[str, State] | None:
-        """Try the centre and random points of each open box; replay the best few."""
+        """Try the centre and random points of each open box, then (in early rounds and
+        now and then later) push them uphill on the condition's margin; replay the best."""
+        self.rounds += 1
         k = self.settings.samples
         n_boxes, n = lo.shape
         centre = (lo + hi) / 2
         rand = lo[:, None, :] + self.rng.random((n_boxes, k, n)) * (hi - lo)[:, None, :]
         points = np.concatenate([centre[:, None, :], rand], axis=1).reshape(-1, n)
         points = self._snap(points)
-        hits = point_truth(self.ev, points, slack=1e-9)
-        order = np.flatnonzero(hits)
-        if not len(order):
+        found = self._replay(points)
+        if found is not None or not self.settings.gradient_steps:
+            return found
+        if self.rounds > 8 and self.rounds % 8:
             return None
-        for p in order[: self.settings.max_replays]:
+        box_lo = np.repeat(lo, k + 1, axis=0)
+        box_hi = np.repeat(hi, k + 1, axis=0)
+        moved = ascend(self.ev, points, box_lo, box_hi, self.settings.gradient_steps, self.integral)
+        return self._replay(moved)
+
+    def _replay(self, points: F64) -> dict[str, State] | None:
+        hits = point_truth(self.ev, points, slack=1e-9)
+        for p in np.flatnonzero(hits)[: self.settings.max_replays]:
             states = self.states_at(points[p])
             if states is not None:
                 return states

@@ -178,6 +178,13 @@ class BoxBounds:
     influence: F64  # (B, n_dims): how much each dim moves the forms' bounds
     unstable: npt.NDArray[np.int64]  # (B,) unstable neurons over all networks
     layers: tuple[tuple[tuple[F64, F64], ...], ...]  # per network: pre-activation bounds
+    # the lower linear functions behind ``lo`` (float, for choosing combinations), the
+    # boxes, and each network's bounds (for one more CROWN row)
+    lower_a: F64 | None = None  # (B, m, n_dims)
+    lower_a0: F64 | None = None  # (B, m)
+    box_lo: F64 | None = None
+    box_hi: F64 | None = None
+    syms: tuple[nb.SymbolicBounds, ...] = ()
 
 
 class Evaluator:
@@ -211,11 +218,13 @@ class Evaluator:
         err = np.zeros((batch, m))  # error terms of inexact coefficients, added outward
         unstable = np.zeros(batch, dtype=np.int64)
         layers = []
+        syms: list[nb.SymbolicBounds] = []
         vabs = np.maximum(np.abs(lo), np.abs(hi))
         for j, (net, inputs) in enumerate(zip(self.nets, self.inputs, strict=True)):
             sym = nb.symbolic_bounds(net, lo[:, inputs], hi[:, inputs])
             if self.refine:
                 sym = refined(net, sym)
+            syms.append(sym)
             unstable += sym.num_unstable()
             layers.append(sym.bounds)
             used_lo = rows.uses[j][self.need_lo[rows.uses[j]]]
@@ -251,12 +260,80 @@ class Evaluator:
         hi_b = np.where(self.need_hi | ~self.has_out, hi_b, np.inf)
         width = hi - lo
         influence = (np.abs(low.A).sum(axis=1) + np.abs(up.A).sum(axis=1)) * width
-        return BoxBounds(lo_b, hi_b, influence, unstable, tuple(layers))
+        return BoxBounds(
+            lo_b, hi_b, influence, unstable, tuple(layers), low.A, low.a0, lo, hi, tuple(syms)
+        )
 
     # --- three-valued evaluation ----------------------------------------------------------
     def truth(self, b: BoxBounds) -> tuple[Bools, Bools]:
         """(must, may) of the query's condition on each box."""
-        return self._cond(self.query.formula, b)
+        must, may = self._cond(self.query.formula, b)
+        return must, self._combined(b, may)
+
+    def _combined(self, b: BoxBounds, may: Bools) -> Bools:
+        """Close more boxes of a top-level conjunction ``lin_1 <= 0 and ... and lin_k <= 0``
+        whose atoms may each hold alone: a combination ``sum lambda_j lin_j`` (lambda >= 0)
+        that is positive over the whole box shows they never hold together.  lambda comes
+        from a few steps of subgradient ascent on the float linear bounds; the combination
+        itself is bounded soundly (one more CROWN row, its rounding added outward)."""
+        f = self.query.formula
+        if not (isinstance(f, Junction) and f.kind == "and") or not may.any():
+            return may
+        if b.lower_a is None or b.lower_a0 is None or b.box_lo is None or b.box_hi is None:
+            return may
+        rows = self.rows
+        groups: dict[int, list[int]] = {}
+        for a in f.args:
+            if not (isinstance(a, Atom) and a.op != "==" and a.lin.outs):
+                continue
+            links = {j for (j, _), _ in a.lin.outs}
+            r = self.index[a.lin]
+            if len(links) != 1 or np.any(rows.dim_err[r]) or not self.need_lo[r]:
+                continue
+            (j,) = links
+            if np.any(rows.out_err[j][r]):
+                continue
+            groups.setdefault(j, []).append(r)
+        for j, atoms in groups.items():
+            if len(atoms) < 2 or not may.any():
+                continue
+            idx = np.array(atoms)
+            lam = _weights(b.lower_a[:, idx], b.lower_a0[:, idx], b.box_lo, b.box_hi)
+            closed = self._positive(j, idx, lam, b)
+            may = may & ~closed
+        return may
+
+    def _positive(self, j: int, idx: npt.NDArray[np.intp], lam: F64, b: BoxBounds) -> Bools:
+        """Boxes where ``sum_j lam_j lin_j > 0`` everywhere (sound)."""
+        rows = self.rows
+        assert b.box_lo is not None and b.box_hi is not None
+        net, inputs, sym = self.nets[j], self.inputs[j], b.syms[j]
+        e = rows.out_coef[j][idx]  # (k, n_out) exact floats
+        c = rows.dim_coef[idx]  # (k, n_dims)
+        k = len(idx)
+        with np.errstate(all="ignore"):
+            # the combination's coefficients in float; |exact - float| <= gamma_k sum|terms|
+            out = lam @ e  # (B, n_out)
+            dims = lam @ c  # (B, n_dims)
+            const = nb._pred(lam @ rows.const_lo[idx])  # a lower bound of sum lam_j d_j
+            gamma = 4.0 * (k + 1) * 2.0**-53
+            out_err = gamma * (lam @ np.abs(e)) + 1e-300
+            dim_err = gamma * (lam @ np.abs(c)) + 1e-300
+            const_err = gamma * (lam @ np.abs(rows.const_lo[idx])) + 1e-300
+            lb = nb.crown_lower(net, sym, out[:, None, :])
+            batch, n = b.box_lo.shape
+            zero_a, zero_0 = np.zeros((batch, 1, n)), np.zeros((batch, 1))
+            low = nb.LinearBound("lower", zero_0, zero_a, zero_0, b.box_lo, b.box_hi)
+            for a_part, a0 in _scatter(lb, np.array([0]), inputs, batch, 1, n):
+                low = low.add_linear(a_part, a0)
+            low = low.add_linear(dims[:, None, :], const[:, None])
+            ylo, yhi = sym.bounds[-1]
+            yabs = np.maximum(np.abs(ylo), np.abs(yhi))
+            xabs = np.maximum(np.abs(b.box_lo), np.abs(b.box_hi))
+            err = (out_err * yabs).sum(axis=1) + (dim_err * xabs).sum(axis=1) + const_err
+            err = nb._up_nonneg(err * 2.0, 2 * (n + yabs.shape[1]) + 2)
+            value = nb._pred(low.bound[:, 0] - err)
+        return np.asarray(np.isfinite(value) & (value > 0), bool)
 
     def _cond(self, c: Cond, b: BoxBounds) -> tuple[Bools, Bools]:
         batch = b.lo.shape[0]
@@ -294,6 +371,28 @@ class Evaluator:
             return lo, hi
         args = [self._num(a, b) for a in e.args]
         return _interval_op(e, args)
+
+
+def _weights(a: F64, a0: F64, lo: F64, hi: F64, steps: int = 30) -> F64:
+    """Weights lambda (B, k) on the simplex making ``min_x sum_j lambda_j (a_j x + a0_j)``
+    over each box large: projected subgradient ascent, the best iterate kept.  Floats:
+    the caller bounds the combination it picks soundly."""
+    batch, k, _ = a.shape
+    lam = np.full((batch, k), 1.0 / k)
+    best, best_val = lam.copy(), np.full(batch, -np.inf)
+    with np.errstate(all="ignore"):
+        for t in range(steps):
+            coef = np.einsum("bk,bkn->bn", lam, a)
+            corner = np.where(coef > 0, lo, hi)
+            vals = np.einsum("bkn,bn->bk", a, corner) + a0  # each form at the minimiser
+            value = (lam * vals).sum(axis=1)
+            better = value > best_val
+            best[better], best_val[better] = lam[better], value[better]
+            scale = np.abs(vals).max(axis=1, keepdims=True) + 1e-12
+            lam = np.clip(lam + vals / scale / (2 + t), 0.0, None)
+            total = lam.sum(axis=1, keepdims=True)
+            lam = np.where(total > 0, lam / np.where(total > 0, total, 1.0), 1.0 / k)
+    return np.where(np.isfinite(best), best, 1.0 / k)
 
 
 def _scatter(
@@ -433,3 +532,73 @@ def _point_num(ev: Evaluator, e: Num, values: F64, slack: float) -> F64:
     else:
         out = args.min(axis=0) if e.kind == "min" else args.max(axis=0)
     return np.asarray(out, dtype=np.float64)
+
+
+# --- gradient steps towards a counterexample (proposals only) ------------------------------
+def _score(ev: Evaluator, c: Cond, values: F64) -> tuple[F64, npt.NDArray[np.intp], F64]:
+    """A float margin of the condition at each point (positive: it holds), with the linear
+    form that decides it there and the sign in which it enters (-1: smaller is better)."""
+    k = values.shape[0]
+    none = np.full(k, -1, dtype=np.intp)
+    if isinstance(c, Truth):
+        return np.full(k, np.inf if c.value else -np.inf), none, np.zeros(k)
+    if isinstance(c, Atom):
+        r = ev.index[c.lin]
+        v = values[:, r]
+        if c.op == "==":
+            return -np.abs(v), np.full(k, r), -np.sign(v)
+        return -v, np.full(k, r), -np.ones(k)
+    if isinstance(c, Negation):
+        score, which, sign = _score(ev, c.arg, values)
+        return -score, which, -sign
+    if isinstance(c, Compare):  # not linear: no gradient, only its truth
+        holds = _point_cond(ev, c, values, 0.0)
+        return np.where(holds, np.inf, -np.inf), none, np.zeros(k)
+    assert isinstance(c, Junction)
+    parts = [_score(ev, a, values) for a in c.args]
+    scores = np.array([p[0] for p in parts])
+    pick = scores.argmin(axis=0) if c.kind == "and" else scores.argmax(axis=0)
+    at = np.arange(k)
+    rows = np.array([p[1] for p in parts])[pick, at]
+    signs = np.array([p[2] for p in parts])[pick, at]
+    return scores[pick, at], rows, signs
+
+
+def _vjp(net: nb.FloatNet, x: F64, v: F64) -> F64:
+    """``v^T dy/dx`` at each point (the network is linear around almost every point)."""
+    h = x
+    masks = []
+    for k, (w, b) in enumerate(zip(net.weights, net.biases, strict=True)):
+        h = h @ w.T + b
+        if k + 1 < net.depth:
+            masks.append(h > 0)
+            h = np.maximum(h, 0.0)
+    g = v
+    for k in range(net.depth - 1, -1, -1):
+        g = g @ net.weights[k]
+        if k > 0:
+            g = g * masks[k - 1]
+    return np.asarray(g, np.float64)
+
+
+def ascend(ev: Evaluator, points: F64, lo: F64, hi: F64, steps: int, integral: Bools) -> F64:
+    """Projected gradient steps that raise the condition's margin, inside each point's box
+    (``lo``/``hi`` per point); integral dims stay put.  Returns the moved points."""
+    x = points.copy()
+    rows = ev.rows
+    width = hi - lo
+    for t in range(steps):
+        values = point_values(ev, x)
+        _, r, sign = _score(ev, ev.query.formula, values)
+        valid = r >= 0
+        rr = np.where(valid, r, 0)
+        grad = rows.dim_coef[rr].copy()
+        for j, (net, inputs) in enumerate(zip(ev.nets, ev.inputs, strict=True)):
+            v = rows.out_coef[j][rr]
+            if np.any(v):
+                grad[:, inputs] += _vjp(net, x[:, inputs], v)  # inputs: distinct dims
+        grad = grad * (sign * valid)[:, None]
+        step = width * (0.25 / (1 + t))  # a shrinking sign step, FGSM-style
+        x = np.clip(x + np.sign(grad) * step, lo, hi)
+        x = np.where(integral, points, x)
+    return x

@@ -511,10 +511,7 @@ def simulate(
     s: State = dict(state)
     trajectory: list[State] = []
     for t in range(horizon + 1):
-        inside = all(
-            v.lo <= s[n] <= v.hi
-            for n, v in space.variables.items()
-        )
+        inside = all(v.lo <= s[n] <= v.hi for n, v in space.variables.items())
         ok = inside and all(holds(r, space.variables, s) for r in require)
         if not ok:
             trajectory.append(dict(s))

@@ -238,3 +238,35 @@ def test_vnn_command_prints_the_answer_and_exits_by_it(tmp_path):
         timeout=300,
     )
     assert done.returncode == 2 and "bad.vnnlib" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_worker_processes_give_the_same_answers(monkeypatch):
+    from alignspec.neural import bab
+    from alignspec.neural.parallel import workers
+
+    rng = np.random.default_rng(3)
+    S = al.Space(a=al.Real(-1, 1), b=al.Real(-1, 1))
+    A = al.Space(f=al.Real(-100, 100))
+    layers = [
+        (rng.normal(size=(16, 2)), rng.normal(size=16)),
+        (rng.normal(size=(16, 16)), rng.normal(size=16)),
+        (rng.normal(size=(1, 16)), rng.normal(size=1)),
+    ]
+    policy = al.MLPPolicy(S, A, layers, mode=None)
+    grid = np.stack(np.meshgrid(np.linspace(-1, 1, 201), np.linspace(-1, 1, 201)), -1)
+    top = float(policy.forward_batch(grid.reshape(-1, 2)).max())
+    # tiny batches and no warm-up: the search is shared with workers from the first round
+    monkeypatch.setattr(bab, "DEFAULT", bab.Settings(batch=4, warmup=0.0, share=0.05))
+    answers = []
+    for limit in (top + 0.05, top - 0.05):
+        spec = al.Spec(space=S, actions=A, intent=al.Intent(require=[A.vars.f <= limit]))
+        alone = al.inner.verify(policy, spec)
+        with workers(jobs=2):
+            shared = al.inner.verify(policy, spec)
+            again = al.inner.verify(policy, spec)
+        assert alone.verdict is shared.verdict is again.verdict
+        assert shared.witness == again.witness  # rounds merge in order: no timing effects
+        answers.append(shared.verdict)
+        if shared.verdict is V:
+            assert policy.act(shared.witness["s"])["f"] > limit
+    assert answers == [P, V]

@@ -50,6 +50,8 @@ class Settings:
     max_depth: int = 60  # splits along one path before a box goes to z3 anyway
     max_replays: int = 8  # exact replays per round
     gradient_steps: int = 8  # projected gradient steps on sampled points (0: none)
+    alpha_steps: int = 10  # alpha-CROWN steps on a leaf box before z3 (0: straight to z3)
+    alpha_unstable: int = 30  # boxes with at most this many unstable neurons get alpha too
     seed: int = 0
     warmup: float = 1.0  # seconds alone before open boxes are shared with workers
     share: float = 1.5  # seconds a worker spends on its share before reporting back
@@ -298,9 +300,21 @@ class _Run:
         found = self._look(lo[open_], hi[open_], must[open_])
         if found is not None:
             return found
+        near = bounds.unstable[open_] <= self.settings.alpha_unstable
         leaf = (bounds.unstable[open_] <= self.settings.leaf_unstable) | (
             depth[open_] >= self.settings.max_depth
         )
+        if self.settings.alpha_steps and (leaf | near).any():
+            # before a leaf goes to z3: optimised ReLU slopes (alpha-CROWN) often close it
+            tried = np.flatnonzero(leaf | near)
+            boxes = open_[tried]
+            tight = self.ev.bounds(lo[boxes], hi[boxes], alpha=self.settings.alpha_steps)
+            still = self.ev.truth(tight)[1]
+            for b in boxes[~still]:
+                self.closed += self._measure(lo[b], hi[b])
+            keep = np.ones(len(open_), bool)
+            keep[tried[~still]] = False
+            open_, leaf = open_[keep], leaf[keep]
         widths = hi[open_] - lo[open_]
         points = ~np.any(widths > 0, axis=1)
         for i, b in enumerate(open_):

@@ -190,7 +190,7 @@ class BoxBounds:
 class Evaluator:
     """Bounds and three-valued truth of a query's condition over batches of boxes."""
 
-    def __init__(self, query: NeuralQuery, *, alpha: bool = False, refine: bool = True) -> None:
+    def __init__(self, query: NeuralQuery, *, refine: bool = True) -> None:
         self.query = query
         index: dict[Lin, int] = {}
         _collect(query.formula, index)
@@ -203,12 +203,13 @@ class Evaluator:
         self.has_out = np.array([bool(f.outs) for f in self.rows.forms], bool)
         self.nets = [float_net(net.link.network) for net in query.nets]
         self.inputs = [np.array(net.inputs, dtype=np.intp) for net in query.nets]
-        self.alpha = alpha
         self.refine = refine
 
     # --- bounds over boxes ----------------------------------------------------------------
-    def bounds(self, lo: F64, hi: F64) -> BoxBounds:
-        """Sound bounds of every linear form over each box ``[lo_b, hi_b]`` (B, n_dims)."""
+    def bounds(self, lo: F64, hi: F64, alpha: int = 0) -> BoxBounds:
+        """Sound bounds of every linear form over each box ``[lo_b, hi_b]`` (B, n_dims);
+        with ``alpha`` > 0, that many optimisation steps of the ReLU lower slopes per form
+        (alpha-CROWN: tighter, about ``alpha`` times the cost)."""
         rows = self.rows
         batch, n = lo.shape
         m = len(rows.forms)
@@ -230,11 +231,15 @@ class Evaluator:
             used_lo = rows.uses[j][self.need_lo[rows.uses[j]]]
             used_hi = rows.uses[j][self.need_hi[rows.uses[j]]]
             if len(used_lo):
-                lb = nb.crown_lower(net, sym, rows.out_coef[j][used_lo], alpha=self.alpha)
+                lb = nb.crown_lower(
+                    net, sym, rows.out_coef[j][used_lo], alpha=alpha > 0, alpha_steps=alpha
+                )
                 for a_full, a0 in _scatter(lb, used_lo, inputs, batch, m, n):
                     low = low.add_linear(a_full, a0)
             if len(used_hi):
-                ub = nb.crown_upper(net, sym, rows.out_coef[j][used_hi], alpha=self.alpha)
+                ub = nb.crown_upper(
+                    net, sym, rows.out_coef[j][used_hi], alpha=alpha > 0, alpha_steps=alpha
+                )
                 for a_full, a0 in _scatter(ub, used_hi, inputs, batch, m, n):
                     up = up.add_linear(a_full, a0)
             if np.any(rows.out_err[j]):

@@ -26,10 +26,11 @@ from typing import Any
 
 import attrs
 import numpy as np
+import numpy.typing as npt
 import sympy
 
 from alignspec.actions import Actions
-from alignspec.neural.boxes import Evaluator
+from alignspec.neural import bounds as nb
 from alignspec.neural.query import (
     Atom,
     Compare,
@@ -39,10 +40,10 @@ from alignspec.neural.query import (
     Negation,
     Truth,
     disj,
-    translate,
 )
+from alignspec.neural.refine import refined
 from alignspec.policy.mlp import MLPPolicy
-from alignspec.solver import Budget, Problem
+from alignspec.solver import Budget
 from alignspec.space import Real, State
 from alignspec.symbolic.evaluate import holds, value_of
 from alignspec.symbolic.fold import Algebra, fold_cond, fold_num
@@ -323,12 +324,17 @@ def closed_loop(
     *,
     samples: int = 200,
     max_items: int = 200_000,
-    min_width: float = 1e-6,
+    min_width: float = 1e-4,
     seed: int = 0,
 ) -> Reach | None:
     """Is every trajectory of ``horizon`` steps from ``init`` safe (inside the declared
     bounds, meeting ``require``) under the network ``policy``?  None when the system is not
-    of the kind handled here (the caller falls back to the general method)."""
+    of the kind handled here (the caller falls back to the general method).
+
+    Start boxes are split down to ``min_width`` times the start box's widest side.  A
+    controller that chatters on its switching surface (sliding mode) keeps some start box
+    on the surface at every step; following both actions there admits action sequences no
+    real trajectory takes, and the answer may stay UNKNOWN for long horizons."""
     started = time.perf_counter()
     if not isinstance(policy.actions, Actions) or system.update is None:
         return None
@@ -364,14 +370,8 @@ def closed_loop(
         bad = simulate(system, policy, dict(zip(names, p, strict=True)), horizon, require)
         if bad is not None:
             return Reach("violated", bad, seconds=time.perf_counter() - started)
-    # the network over boxes: which action may win
-    link = policy.link("s", [(Fraction(v.lo), Fraction(v.hi)) for v in space.variables.values()])
-    query = translate(Problem({"s": policy.domain}, (), (link,)))
-    from alignspec.neural.query import LinearAlgebra
-
-    la = LinearAlgebra(query.meaning, query.problem.networks)
-    wins = [la._wins(0, i) for i in range(len(policy.actions.labels))]
-    ev = Evaluator(attrs.evolve(query, formula=disj(wins)))
+    composed: dict[Affine, nb.FloatNet] = {}
+    scale = float(max(hi - lo for lo, hi in start)) or 1.0  # min_width is relative to it
     stack = [_Item(tuple(start), 0, Affine.identity(len(names)), ())]
     processed = 0
     while stack:
@@ -415,7 +415,7 @@ def closed_loop(
                     return Reach(
                         "violated", bad, boxes=processed, seconds=time.perf_counter() - started
                     )
-            halves = _halve(item, min_width)
+            halves = _halve(item, min_width * scale)
             if halves is None:
                 return Reach(
                     "unknown",
@@ -427,11 +427,7 @@ def closed_loop(
             stack.extend(halves)
         if not live:
             continue
-        hulls = [item.map.image(item.box) for item in live]
-        lo = np.array([[_down(a) for a, _ in h] for h in hulls])
-        hi = np.array([[_up(b) for _, b in h] for h in hulls])
-        bounds = ev.bounds(lo, hi)
-        possible = np.array([ev._cond(w, bounds)[1] for w in wins]).T  # (B, n_actions)
+        possible = _possible_actions(policy, live, composed)
         for k, item in enumerate(live):
             # every action the network may take here is followed: each branch's states stay
             # an exact affine image (a superset of the start states that really take it);
@@ -460,6 +456,69 @@ def _then(first: Affine, step: Affine) -> Affine:
         if len(_COMPOSED) > 100_000:
             _COMPOSED.clear()
         out = _COMPOSED[key] = first.then(step)
+    return out
+
+
+def _composed_net(policy: MLPPolicy, m: Affine) -> nb.FloatNet:
+    """The network applied to ``M s0 + m``: its first layer times the map, exactly, then
+    rounded to the nearest floats with the rounding gaps as weight errors."""
+    first = policy.network.layers[0]
+    n = len(m.c)
+    w = [
+        [sum((row[k] * m.A[k][j] for k in range(n)), Fraction(0)) for j in range(n)]
+        for row in first.weights
+    ]
+    b = [
+        sum((row[k] * m.c[k] for k in range(n)), bias)
+        for row, bias in zip(first.weights, first.bias, strict=True)
+    ]
+    layers = [(np.array([[float(x) for x in r] for r in w]), np.array([float(x) for x in b]))]
+    errors = [(np.array([[_gap(x) for x in r] for r in w]), np.array([_gap(x) for x in b]))]
+    for (wf, bf), err in zip(policy.arrays[1:], policy.errors[1:], strict=True):
+        layers.append((wf, bf))
+        errors.append(err)
+    return nb.FloatNet(layers, errors)
+
+
+def _gap(x: Fraction) -> float:
+    """An upper bound on ``|x - float(x)|``."""
+    gap = abs(x - Fraction(float(x)))
+    return 0.0 if not gap else _up(gap)
+
+
+def _possible_actions(
+    policy: MLPPolicy, items: Sequence[_Item], composed: dict[Affine, nb.FloatNet]
+) -> npt.NDArray[np.bool_]:
+    """(B, n_actions): which actions the network may pick somewhere on each item's exact
+    set ``{M s0 + m : s0 in box}``, from sound CROWN bounds of the output differences of
+    the network composed with the map (so the set's shape is kept, not its hull)."""
+    assert isinstance(policy.actions, Actions)
+    k = len(policy.actions.labels)
+    sign = 1.0 if policy.mode == "argmax" else -1.0
+    pairs = [(i, j) for i in range(k) for j in range(k) if i != j]
+    c = np.zeros((len(pairs), k))
+    for r, (i, j) in enumerate(pairs):  # sign * (y_j - y_i): i may win only if it can be < 0
+        c[r, j], c[r, i] = sign, -sign
+    out = np.zeros((len(items), k), dtype=bool)
+    groups: dict[Affine, list[int]] = {}
+    for index, item in enumerate(items):
+        groups.setdefault(item.map, []).append(index)
+    for m, members in groups.items():
+        net = composed.get(m)
+        if net is None:
+            if len(composed) > 20_000:
+                composed.clear()
+            net = composed[m] = _composed_net(policy, m)
+        lo = np.array([[_down(a) for a, _ in items[i].box] for i in members])
+        hi = np.array([[_up(b) for _, b in items[i].box] for i in members])
+        sym = refined(net, nb.symbolic_bounds(net, lo, hi))
+        low = nb.crown_lower(net, sym, c).bound  # (B, pairs)
+        for i in range(k):
+            ok = np.ones(len(members), dtype=bool)
+            for r, (a, j) in enumerate(pairs):
+                if a == i:  # argmax ties go to the first: j < i must be strictly below
+                    ok &= low[:, r] < 0 if j < i else low[:, r] <= 0
+            out[members, i] = ok
     return out
 
 

@@ -161,7 +161,7 @@ class Spec:
         return f"spec {self.name!r}, {what}" if self.name else what
 
     def _number(self, expr: sympy.Basic, what: str) -> tuple[sympy.Basic, int]:
-        e = canonical(expr, self.domain)
+        e = canonical(expr, self.domain, "number")
         try:
             return e, number_degree(e, self.domain.variables)
         except SpecError as err:
@@ -170,7 +170,7 @@ class Spec:
     def _labelled(self, conds: Iterable[sympy.Basic], what: str, degrees: list[int]) -> Labelled:
         out = []
         for i, cond in enumerate(conds):
-            e = canonical(cond, self.domain)
+            e = canonical(cond, self.domain, "condition")
             label = f"{what}[{i}]: {e}"
             try:
                 degrees.append(condition_degree(e, self.domain.variables))

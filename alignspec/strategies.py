@@ -46,7 +46,7 @@ def states(space: Space, where: object = None) -> st.SearchStrategy[State]:
     strategy: st.SearchStrategy[State] = st.fixed_dictionaries(parts)  # type: ignore[arg-type]
     if where is None:
         return strategy
-    cond = canonical(where, space)
+    cond = canonical(where, space, "condition")
 
     def admitted(state: State) -> bool:
         return holds(cond, space.variables, state)

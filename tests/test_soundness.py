@@ -249,15 +249,17 @@ def test_a_timeout_bounds_a_closed_loop_check_with_a_network():
     moves = al.Actions("left", "right")
     sizes = [4, 16, 16, 2]
     layers = [
-        (rng.normal(size=(o, i)), rng.normal(size=o)) for i, o in zip(sizes, sizes[1:], strict=False)
+        (rng.normal(size=(o, i)), rng.normal(size=o))
+        for i, o in zip(sizes, sizes[1:], strict=False)
     ]
     net = al.MLPPolicy(S, moves, layers)
     v = S.vars
     push = moves.per_action({"left": -1, "right": 1})
-    step = {n: v[n] + sp.Rational(1, 50) * (v[m] + push) for n, m in zip("abcd", "bcda", strict=True)}
-    system = al.TransitionSystem.deterministic(
-        S, moves, sp.And(*[sp.Abs(x) <= sp.Rational(1, 20) for x in v]), step
-    )
+    step = {
+        n: v[n] + sp.Rational(1, 50) * (v[m] + push) for n, m in zip("abcd", "bcda", strict=True)
+    }
+    start = sp.And(*[sp.And(x >= -sp.Rational(1, 20), x <= sp.Rational(1, 20)) for x in v])
+    system = al.TransitionSystem.deterministic(S, moves, start, step)
     started = time.monotonic()
     f = al.mdp.bmc(system, horizon=40, policy=net, budget=al.Budget(rlimit=None, timeout=2))
     took = time.monotonic() - started

@@ -702,7 +702,14 @@ def epic(
     W = np.einsum("s,a,t->sat", pS, pA, pS)
     m1, m2 = (W * C1).sum(), (W * C2).sum()
     cov = (W * (C1 - m1) * (C2 - m2)).sum()
-    rho = float(cov / np.sqrt((W * (C1 - m1) ** 2).sum() * (W * (C2 - m2) ** 2).sum()))
+    v1, v2 = (W * (C1 - m1) ** 2).sum(), (W * (C2 - m2) ** 2).sum()
+    # constant up to rounding: the exact path would find a zero variance
+    tiny = 1e-24
+    if not v1 > tiny * max(1.0, float((W * C1**2).sum())) or not v2 > tiny * max(
+        1.0, float((W * C2**2).sum())
+    ):
+        raise SpecError("EPIC is undefined when a canonicalised reward is constant")
+    rho = float(np.clip(cov / np.sqrt(v1 * v2), -1.0, 1.0))
     return Epic(math.sqrt(max(0.0, (1 - rho) / 2)), rho, False, False, None)
 
 

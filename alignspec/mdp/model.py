@@ -220,7 +220,7 @@ def reward_function(mdp: MDP, reward: RewardLike, what: str) -> Callable[[int, i
 
         acts = Actions(*[str(a) for a in mdp.actions])
         domain = Space(**mdp.space.variables, **acts.space.variables)
-        expr = canonical(reward, domain)
+        expr = canonical(reward, domain, "number")
         number_degree(expr, domain.variables)
         cache: dict[tuple[int, int], Fraction] = {}
 

@@ -91,11 +91,12 @@ def forbidden(
     bad = (
         {i for i, s in enumerate(mdp.states) if forbid(s)}
         if callable(forbid)
-        else {mdp.index[s] for s in forbid}
+        else {mdp._idx(s, "forbidden state") for s in forbid}
     )
     r = expected(mdp, reward_table(mdp, specified, "specified reward"))
     _, v = optimal(mdp, r)
-    parent: dict[int, tuple[int, int] | None] = {s: None for s, _ in mdp.init}
+    # only states the process can start in: an initial probability of 0 starts nowhere
+    parent: dict[int, tuple[int, int] | None] = {s: None for s, p in mdp.init if p > 0}
     frontier = list(parent)
     while frontier:
         s = frontier.pop(0)

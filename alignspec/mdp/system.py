@@ -80,7 +80,7 @@ class TransitionSystem:
         nexts = {n: make_symbol(f"{n}{NEXT}", space.variables[n]) for n in space.names}
         trans = [sympy.Eq(nexts[n], sympy.sympify(update[n])) for n in space.names]
         system = cls(space, actions, init, trans, name=name)
-        system.update = {n: canonical(update[n], system.domain) for n in space.names}
+        system.update = {n: canonical(update[n], system.domain, "number") for n in space.names}
         for e in system.update.values():
             number_degree(e, system.domain.variables)
         return system
@@ -184,9 +184,13 @@ def bmc(
             return found
     spaces: dict[str, Space] = {r: dom for r in roles}
     if system.update is not None:
-        boxes = reachable_boxes(system, horizon, b, policy)
+        try:
+            boxes = reachable_boxes(system, horizon, b, policy)
+            timed_out = False
+        except _OutOfTime:
+            boxes, timed_out = None, True
         if boxes is None:
-            why = b.timeout_reason if b.expired else "the optimiser could not bound a step"
+            why = b.timeout_reason if timed_out else "the optimiser could not bound a step"
             return Finding(
                 "bmc",
                 Verdict.UNKNOWN,
@@ -484,12 +488,19 @@ def reachable_boxes(
     return out
 
 
+class _OutOfTime(Exception):
+    """The check's deadline passed while bounding a step."""
+
+
 def _range(problem: Problem, expr: sympy.Basic, budget: Budget) -> tuple[Fraction, Fraction] | None:
     from alignspec.engine import extremum
 
-    lo = extremum(problem, expr, budget, sense="min").value
-    hi = extremum(problem, expr, budget, sense="max").value
+    low = extremum(problem, expr, budget, sense="min")
+    high = extremum(problem, expr, budget, sense="max")
+    lo, hi = low.value, high.value
     if lo is None or hi is None:
+        if budget.expired or any((e.reason or "").startswith("timeout") for e in (low, high)):
+            raise _OutOfTime
         return None
     scale = 2**ROUND
     return Fraction(math.floor(lo * scale), scale), Fraction(math.ceil(hi * scale), scale)

@@ -71,7 +71,7 @@ def region_sampler(space: Space, region: object = None) -> Sampler:
     satisfy ``region`` (rejection sampling)."""
     cond = None
     if region is not None and region is not True:
-        cond = canonical(region, space)
+        cond = canonical(region, space, "condition")
         condition_degree(cond, space.variables)
 
     def draw(rng: random.Random) -> State:
@@ -206,7 +206,7 @@ def _weights(policy: Policy, actions: Actions, q: object) -> Callable[[State], f
         fn: Callable[[State, str], object] = q
     else:
         domain = policy.domain
-        expr = canonical(q, domain)
+        expr = canonical(q, domain, "number")
         number_degree(expr, domain.variables)
 
         def fn(state: State, action: str) -> object:

@@ -44,7 +44,7 @@ class ExprPolicy(Policy):
                 )
             self.branches = []
             for cond, label in rules:
-                c = canonical(cond, space)
+                c = canonical(cond, space, "condition")
                 condition_degree(c, scope)
                 actions.index(label)
                 self.branches.append((c, label))
@@ -59,7 +59,7 @@ class ExprPolicy(Policy):
                     f"ExprPolicy needs one expression per action variable {names}, "
                     f"got {sorted(rules)}"
                 )
-            self._outputs = {n: canonical(rules[n], space) for n in names}
+            self._outputs = {n: canonical(rules[n], space, "number") for n in names}
             for e in self._outputs.values():
                 number_degree(e, scope)
 

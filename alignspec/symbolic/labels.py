@@ -34,4 +34,7 @@ def ne(var: sympy.Symbol, label: str) -> sympy.Ne:
 
 def indicator(cond: sympy.Basic) -> sympy.Piecewise:
     """1 where ``cond`` holds, else 0: conditions in arithmetic, e.g. ``10 * indicator(x > 3)``."""
-    return sympy.Piecewise((1, cond), (0, True))
+    from alignspec.symbolic.normal import as_condition
+
+    # unevaluated: sympy would run set theory on the condition (and fail on Implies)
+    return sympy.Piecewise((1, as_condition(sympy.sympify(cond))), (0, True), evaluate=False)

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Literal
 
 import sympy
 from sympy.core.parameters import evaluate
-from sympy.logic.boolalg import BooleanAtom, BooleanFunction
 
-from alignspec.space import BoolSymbol, Space, State, Value, Variable, make_symbol
+from alignspec.space import Space, State, Value, Variable, make_symbol
+from alignspec.symbolic.normal import as_condition, as_number
 
 SEPARATOR = "."
 
 
-def canonical(expr: object, space: Space) -> sympy.Basic:
-    """Sympify, and replace every symbol named like a variable by the space's own symbol.
+def canonical(
+    expr: object, space: Space, kind: Literal["number", "condition"] | None = None
+) -> sympy.Basic:
+    """Sympify, and replace every symbol named like a variable by the space's own symbol;
+    with ``kind``, also bring the expression into that normal form
+    (:mod:`alignspec.symbolic.normal`).
 
     Users may build symbols themselves (``sympy.Symbol("x")``); matching by name makes them
     the same variable.  Symbols with other names are left for validation to report.
@@ -29,33 +34,11 @@ def canonical(expr: object, space: Space) -> sympy.Basic:
     with evaluate(False):  # sympy's rewriting of the rebuilt nodes may not match ours
         if mapping:
             e = e.xreplace(mapping)
-        return logical(e)
-
-
-def _boolean(e: sympy.Basic) -> bool:
-    return isinstance(e, (sympy.Rel, BooleanFunction, BooleanAtom, BoolSymbol))
-
-
-def logical(e: sympy.Basic) -> sympy.Basic:
-    """``e`` with every Piecewise whose values are conditions written as And/Or/Not
-    (sympy's own logic cannot take a Piecewise: ``And(Piecewise(...), c)`` fails)."""
-    if not e.args or not e.has(sympy.Piecewise):
-        return e
-    args = [logical(a) for a in e.args]
-    if isinstance(e, sympy.Piecewise):
-        pairs = [(pair.args[0], pair.args[1]) for pair in args]
-        if all(_boolean(value) for value, _ in pairs):
-            with evaluate(False):
-                cases: list[sympy.Basic] = []
-                earlier: list[sympy.Basic] = []
-                for value, cond in pairs:
-                    cases.append(sympy.And(*earlier, cond, value))
-                    earlier.append(sympy.Not(cond))
-                return sympy.Or(*cases)
-    if all(a is b for a, b in zip(args, e.args, strict=True)):
-        return e
-    with evaluate(False):
-        return e.func(*args)
+    if kind == "condition":
+        return as_condition(e)
+    if kind == "number":
+        return as_number(e)
+    return e
 
 
 def qualified(role: str, name: str) -> str:

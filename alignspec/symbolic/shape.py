@@ -95,7 +95,7 @@ def condition_degree(expr: sympy.Basic, scope: Mapping[str, Variable]) -> int:
 def checked(expr: object, space: Space, what: str, *, condition: bool) -> sympy.Basic:
     """``expr`` with the space's own symbols, validated as a number or a condition; errors
     keep their type and gain ``what`` (where the expression came from) as a prefix."""
-    e = canonical(expr, space)
+    e = canonical(expr, space, "condition" if condition else "number")
     try:
         (condition_degree if condition else number_degree)(e, space.variables)
     except SpecError as err:

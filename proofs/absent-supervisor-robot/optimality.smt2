@@ -23,18 +23,21 @@
 (assert
  (<= better.action 1))
 (assert
- (let (($x4778 (= better.supervised s.supervised)))
- (and $x4778)))
+ (let (($x5413 (= better.supervised s.supervised)))
+ (and $x5413)))
 (assert
  (= s.battery better.battery))
 (assert
- (let ((?x3075 (+ (* (- 1) (ite (= s.action 0) 10 4)) (* (- 30) (ite (and s.supervised (= s.action 1)) 1 0)))))
- (let ((?x1691 (* (- 30) (ite (and better.supervised (= better.action 1)) 1 0))))
- (let ((?x3506 (* (- 1) (ite (= better.action 0) 10 4))))
- (let ((?x525 (+ ?x3506 ?x1691)))
- (> ?x525 (+ ?x3075 0)))))))
+ (let ((?x4259 (* (- 30) (ite (and s.supervised (= s.action 1)) 1 0))))
+ (let ((?x1513 (* (- 1) (ite (= s.action 0) 10 4))))
+ (let ((?x1068 (+ ?x1513 ?x4259)))
+ (let ((?x244 (ite (and better.supervised (= better.action 1)) 1 0)))
+ (let ((?x5346 (* (- 30) ?x244)))
+ (let ((?x1608 (ite (= better.action 0) 10 4)))
+ (let ((?x5464 (* (- 1) ?x1608)))
+ (> (+ ?x5464 ?x5346) (+ ?x1068 0))))))))))
 (assert
- (let (($x5228 (= s.action 1)))
-(let (($x3736 (= s.action 0)))
-(ite s.supervised $x3736 $x5228))))
+ (let (($x258 (= s.action 1)))
+(let (($x6852 (= s.action 0)))
+(ite s.supervised $x6852 $x258))))
 (check-sat)

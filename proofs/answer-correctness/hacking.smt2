@@ -16,13 +16,13 @@
 (assert
  (<= s.action 1))
 (assert
- (let (($x3736 (= s.action 0)))
- (let ((?x5325 (ite $x3736 (+ (to_real (- 1)) (* (to_real 2) s.evidence)) (to_real 0))))
- (let ((?x4233 (to_real 1)))
- (<= ?x4233 ?x5325)))))
+ (let (($x6852 (= s.action 0)))
+ (let ((?x188 (ite $x6852 (+ (to_real (- 1)) (* (to_real 2) s.evidence)) (to_real 0))))
+ (let ((?x3252 (to_real 1)))
+ (<= ?x3252 ?x188)))))
 (assert
- (let (($x3736 (= s.action 0)))
-(let ((?x5325 (ite $x3736 (+ (to_real (- 1)) (* (to_real 2) s.evidence)) (to_real 0))))
-(let ((?x4233 (to_real 1)))
-(or (not (=> $x3736 (<= (/ 1.0 5.0) s.evidence))) (> ?x4233 ?x5325))))))
+ (let (($x6852 (= s.action 0)))
+(let ((?x188 (ite $x6852 (+ (to_real (- 1)) (* (to_real 2) s.evidence)) (to_real 0))))
+(let ((?x3252 (to_real 1)))
+(or (not (=> $x6852 (<= (/ 1.0 5.0) s.evidence))) (> ?x3252 ?x188))))))
 (check-sat)

@@ -18,7 +18,7 @@
 (assert
  (not (=> (= s.action 0) (<= (/ 1.0 5.0) s.evidence))))
 (assert
- (let (($x3736 (= s.action 0)))
-(let ((?x5325 (ite $x3736 (+ (to_real (- 1)) (* (to_real 2) s.evidence)) (to_real 0))))
-(< (to_real 1) ?x5325))))
+ (let (($x6852 (= s.action 0)))
+(let ((?x188 (ite $x6852 (+ (to_real (- 1)) (* (to_real 2) s.evidence)) (to_real 0))))
+(< (to_real 1) ?x188))))
 (check-sat)

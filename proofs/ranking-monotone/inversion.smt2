@@ -21,8 +21,8 @@
 (assert
  (<= s2.slot 1))
 (assert
- (let ((?x3960 (+ (+ s2.relevance (ite (> 8 s2.relevance) s2.relevance 8)) 0)))
- (> (+ s1.relevance (ite (> 8 s1.relevance) s1.relevance 8)) ?x3960)))
+ (let ((?x479 (+ (+ s2.relevance (ite (> 8 s2.relevance) s2.relevance 8)) 0)))
+ (> (+ s1.relevance (ite (> 8 s1.relevance) s1.relevance 8)) ?x479)))
 (assert
  (< s1.relevance (+ s2.relevance 0)))
 (check-sat)

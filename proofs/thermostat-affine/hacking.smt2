@@ -9,11 +9,11 @@
 (assert
  (=> s.heater_on (<= 15.0 s.temperature)))
 (assert
- (let ((?x3764 (+ (- 21.0) s.temperature)))
- (let ((?x5599 (ite (>= ?x3764 0.0) ?x3764 (- ?x3764))))
- (<= 10.0 (+ 10.0 (* (- 2.0) ?x5599))))))
+ (let ((?x2545 (+ (- 21.0) s.temperature)))
+ (let ((?x6782 (ite (>= ?x2545 0.0) ?x2545 (- ?x2545))))
+ (<= 10.0 (+ 10.0 (* (- 2.0) ?x6782))))))
 (assert
- (let ((?x3764 (+ (- 21.0) s.temperature)))
-(let ((?x5599 (ite (>= ?x3764 0.0) ?x3764 (- ?x3764))))
-(or (not (and (<= 18.0 s.temperature) (>= 24.0 s.temperature))) (> 0.0 (* (- 1.0) ?x5599))))))
+ (let ((?x2545 (+ (- 21.0) s.temperature)))
+(let ((?x6782 (ite (>= ?x2545 0.0) ?x2545 (- ?x2545))))
+(or (not (and (<= 18.0 s.temperature) (>= 24.0 s.temperature))) (> 0.0 (* (- 1.0) ?x6782))))))
 (check-sat)

@@ -11,6 +11,6 @@
 (assert
  (not (and (<= 18.0 s.temperature) (>= 24.0 s.temperature))))
 (assert
- (let ((?x3764 (+ (- 21.0) s.temperature)))
-(< 10.0 (+ 10.0 (* (- 2.0) (ite (>= ?x3764 0.0) ?x3764 (- ?x3764)))))))
+ (let ((?x2545 (+ (- 21.0) s.temperature)))
+(< 10.0 (+ 10.0 (* (- 2.0) (ite (>= ?x2545 0.0) ?x2545 (- ?x2545)))))))
 (check-sat)

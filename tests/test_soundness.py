@@ -1,6 +1,7 @@
 """Regression tests for wrong PROVED verdicts, crashes on valid input and untyped errors
 (issue 8): each reproduces the report first, then asserts the sound outcome."""
 
+import itertools
 import math
 import pickle
 import subprocess
@@ -250,7 +251,7 @@ def test_a_timeout_bounds_a_closed_loop_check_with_a_network():
     sizes = [4, 16, 16, 2]
     layers = [
         (rng.normal(size=(o, i)), rng.normal(size=o))
-        for i, o in zip(sizes, sizes[1:], strict=False)
+        for i, o in itertools.pairwise(sizes)
     ]
     net = al.MLPPolicy(S, moves, layers)
     v = S.vars

@@ -313,11 +313,28 @@ def maximize(problem: Problem, objective: sympy.Basic, budget: Budget) -> Optimu
         return Optimum("unknown", reason=f"z3 error: {err}")
 
 
+_CURVE: bool | None = None  # does this z3 have optsmt_unbounded_curve?
+
+
+def _tame(opt: z3.Optimize) -> None:
+    """Switch off z3's attempts to certify an unbounded objective along a curve through
+    models: alignspec reports an unbounded optimum as undecided anyway, and that search can
+    spin in big-number root extraction that no rlimit interrupts (seen with z3 5.4 on a
+    bounded linear problem, depending on the context's earlier terms)."""
+    global _CURVE
+    if _CURVE is None:
+        params = opt.param_descrs()
+        _CURVE = "optsmt_unbounded_curve" in {params.get_name(i) for i in range(params.size())}
+    if _CURVE:  # newer z3 only
+        opt.set("optsmt_unbounded_curve", False)
+
+
 def _maximize(problem: Problem, objective: sympy.Basic, budget: Budget) -> Optimum:
     enc = _Encoding(problem)
     started = time.perf_counter()
     obj = enc.num(objective)
     opt = z3.Optimize()
+    _tame(opt)
     budget.apply(opt)
     opt.add(*enc.domain)
     opt.add(*[a for _, a in enc.assertions])

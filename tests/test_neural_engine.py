@@ -270,3 +270,41 @@ def test_worker_processes_give_the_same_answers(monkeypatch):
         if shared.verdict is V:
             assert policy.act(shared.witness["s"])["f"] > limit
     assert answers == [P, V]
+
+
+def test_a_failing_worker_costs_time_not_the_verdict(monkeypatch):
+    from concurrent.futures import Executor, Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    from alignspec.neural import bab
+    from alignspec.neural.parallel import workers
+
+    class Broken(Executor):
+        """Every share's worker dies."""
+
+        submitted = 0
+
+        def submit(self, fn, /, *args, **kwargs):
+            Broken.submitted += 1
+            fut: Future = Future()
+            fut.set_exception(BrokenProcessPool("a worker died"))
+            return fut
+
+    rng = np.random.default_rng(5)
+    S = al.Space(a=al.Real(-1, 1), b=al.Real(-1, 1))
+    A = al.Space(f=al.Real(-100, 100))
+    layers = [
+        (rng.normal(size=(12, 2)), rng.normal(size=12)),
+        (rng.normal(size=(1, 12)), rng.normal(size=1)),
+    ]
+    policy = al.MLPPolicy(S, A, layers, mode=None)
+    grid = np.stack(np.meshgrid(np.linspace(-1, 1, 201), np.linspace(-1, 1, 201)), -1)
+    top = float(policy.forward_batch(grid.reshape(-1, 2)).max())
+    monkeypatch.setattr(bab, "DEFAULT", bab.Settings(batch=4, warmup=0.0, share=0.05))
+    for limit, expected in ((top + 0.05, P), (top - 0.05, V)):
+        spec = al.Spec(space=S, actions=A, intent=al.Intent(require=[A.vars.f <= limit]))
+        alone = al.inner.verify(policy, spec)
+        with workers(jobs=2, executor=Broken()), pytest.warns(UserWarning, match="worker"):
+            shared = al.inner.verify(policy, spec)
+        assert alone.verdict is shared.verdict is expected
+    assert Broken.submitted >= 2  # the workers were asked, and their boxes redone here

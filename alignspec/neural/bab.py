@@ -78,7 +78,7 @@ def decide(
     by bounds and exact leaves that none exists.
 
     With ``jobs`` > 1 (None: the setting of :func:`alignspec.neural.parallel.workers`, by
-    default one per core), open boxes are shared with worker processes once the search has
+    default 1), open boxes are shared with worker processes once the search has
     run alone for ``settings.warmup`` seconds; small queries never start a worker."""
     from alignspec.neural.parallel import current_jobs
 
@@ -199,6 +199,7 @@ class _Run:
         self.stats: dict[str, float] = {}
         self.undecided: str | None = None
         self.rounds = 0
+        self.alone = False  # worker processes failed once: no more rounds in them
         self.stack: list[Box] = []
         self.root_lo = np.array([_down(d.lo, d.integral) for d in query.dims])
         self.root_hi = np.array([_up(d.hi, d.integral) for d in query.dims])
@@ -218,7 +219,7 @@ class _Run:
         while self.stack:
             if self.budget.expired:
                 return self._unknown(self.budget.timeout_reason, started)
-            if jobs > 1 and time.perf_counter() - started > self.settings.warmup:
+            if jobs > 1 and not self.alone and time.perf_counter() - started > self.settings.warmup:
                 found = self._parallel(jobs)
             else:
                 found = self.step()
@@ -248,31 +249,47 @@ class _Run:
 
     def _parallel(self, jobs: int) -> dict[str, State] | None:
         """One round: the open boxes, dealt round-robin to ``jobs`` workers, each working
-        for a slice of time; results are merged in submission order (deterministic)."""
+        for a slice of time; results are merged in submission order (deterministic).
+
+        A worker that dies or stalls costs nothing but time: its boxes go back on the
+        stack and the run goes on in this process (``self.alone``)."""
+        from concurrent.futures import TimeoutError as FutureTimeout
+        from concurrent.futures.process import BrokenProcessPool
+
         from alignspec.neural.parallel import executor, run_share
 
-        pool = executor(jobs)
         payload = _payload(self.query)
-        shares = [self.stack[i::jobs] for i in range(jobs)]
-        self.stack = []
+        shares = [s for s in (self.stack[i::jobs] for i in range(jobs)) if s]
         remaining = self.budget.remaining()
-        futures = [
-            pool.submit(
-                run_share,
-                payload,
-                share,
-                self.settings,
-                self.budget.rlimit,
-                remaining,
-                (self.root_lo, self.root_hi, self.total),
-                seed,
-            )
-            for seed, share in enumerate(shares)
-            if share
-        ]
+        # A share works for settings.share seconds plus one step; far beyond that it stalled.
+        patience = None if remaining is None else remaining + 30.0
+        try:
+            pool = executor(jobs)
+            futures = [
+                pool.submit(
+                    run_share,
+                    payload,
+                    share,
+                    self.settings,
+                    self.budget.rlimit,
+                    remaining,
+                    (self.root_lo, self.root_hi, self.total),
+                    seed,
+                )
+                for seed, share in enumerate(shares)
+            ]
+        except (BrokenProcessPool, OSError, RuntimeError) as err:
+            self._alone(jobs, f"worker processes could not start ({err})")
+            return None
+        self.stack = []
         found = None
-        for fut in futures:
-            work: Work = fut.result()
+        for fut, share in zip(futures, shares, strict=True):
+            try:
+                work: Work = fut.result(timeout=patience)
+            except (BrokenProcessPool, FutureTimeout, OSError) as err:
+                self.stack.extend(share)  # redone here: no box is lost
+                self._alone(jobs, f"a worker process failed ({type(err).__name__})")
+                continue
             self.closed += work.closed
             self.boxes += work.boxes
             self.leaves += work.leaves
@@ -281,6 +298,18 @@ class _Run:
                 found = work.found
             self.stack.extend(work.left)
         return found
+
+    def _alone(self, jobs: int, why: str) -> None:
+        """Give up on worker processes for the rest of this run (their boxes stay here)."""
+        from alignspec.neural.parallel import discard
+
+        if not self.alone:
+            self.alone = True
+            self.stats["workers_failed"] = 1.0
+            discard(jobs)
+            import warnings
+
+            warnings.warn(f"alignspec: {why}; going on in this process", stacklevel=2)
 
     def step(self) -> dict[str, State] | None:
         """One batch of boxes off the stack: bound, close, sample, leaf or split."""

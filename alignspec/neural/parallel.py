@@ -2,8 +2,9 @@
 
 Every parallel piece of the neural engine is a plain function of picklable arguments
 submitted to a :class:`concurrent.futures.Executor`, so any executor works: by default a
-local process pool with one worker per core, or whatever :func:`workers` is given (a Dask
-``Client`` offers the same ``submit``/``result`` interface).
+local process pool of ``jobs`` workers, or whatever :func:`workers` is given (a Dask
+``Client`` offers the same ``submit``/``result`` interface).  Nothing starts a process
+unless asked: the default is one job, in the calling process.
 
     with alignspec.neural.parallel.workers(jobs=2):
         al.inner.verify(policy, spec, region)
@@ -45,26 +46,47 @@ def workers(jobs: int | None = None, executor: Executor | None = None) -> Iterat
 
 
 def current_jobs(jobs: int | None = None) -> int:
-    """The number of shares: ``jobs`` if given, else the :func:`workers` setting, else one
-    per core."""
+    """The number of shares: ``jobs`` if given, else the :func:`workers` setting, else 1
+    (a library call never starts processes on its own)."""
     if jobs is not None:
         return jobs
-    return _JOBS.get() or os.cpu_count() or 1
+    return _JOBS.get() or 1
+
+
+def cores() -> int:
+    """The cores this process may use (the CLI's default for ``-j``)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
 
 
 def executor(jobs: int) -> Executor:
     """The executor set by :func:`workers`, else a process pool of ``jobs`` workers (kept
-    for the next query; forked, so workers start with everything already imported)."""
+    for the next query).  Workers come from a fork server, never from a fork of the caller:
+    a fork of a process whose BLAS or solver threads hold a lock can deadlock."""
     given = _EXECUTOR.get()
     if given is not None:
         return given
     pool = _POOLS.get(jobs)
     if pool is None:
         methods = multiprocessing.get_all_start_methods()
-        context = multiprocessing.get_context("fork" if "fork" in methods else None)
+        if "forkserver" in methods:
+            server = multiprocessing.get_context("forkserver")
+            server.set_forkserver_preload(["alignspec.neural.bab"])
+            context: Any = server
+        else:  # pragma: no cover - Windows, where spawn is all there is
+            context = multiprocessing.get_context("spawn")
         pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
         _POOLS[jobs] = pool
     return pool
+
+
+def discard(jobs: int) -> None:
+    """Forget (and stop) the local pool of ``jobs`` workers after one of them failed."""
+    pool = _POOLS.pop(jobs, None)
+    if pool is not None:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 _QUERIES: dict[str, Any] = {}

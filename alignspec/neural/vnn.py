@@ -54,13 +54,13 @@ def check_instance(
 
     ``jobs`` worker processes share the branch and bound (None: one per core)."""
     from alignspec.inner.verify import verify
-    from alignspec.neural.parallel import workers
+    from alignspec.neural.parallel import cores, workers
     from alignspec.neural.vnnlib import load
 
     started = time.perf_counter()
     budget = Budget(timeout=timeout).start()
     policy, spec, region = load(onnx_path, vnnlib_path)
-    with workers(jobs=jobs):
+    with workers(jobs=cores() if jobs is None else jobs):
         finding = verify(policy, spec, region, budget=budget, samples=0)
     seconds = time.perf_counter() - started
     if finding.verdict is Verdict.PROVED:

@@ -249,10 +249,7 @@ def test_a_timeout_bounds_a_closed_loop_check_with_a_network():
     S = al.Space(**{n: al.Real(-1, 1) for n in ("a", "b", "c", "d")})
     moves = al.Actions("left", "right")
     sizes = [4, 16, 16, 2]
-    layers = [
-        (rng.normal(size=(o, i)), rng.normal(size=o))
-        for i, o in itertools.pairwise(sizes)
-    ]
+    layers = [(rng.normal(size=(o, i)), rng.normal(size=o)) for i, o in itertools.pairwise(sizes)]
     net = al.MLPPolicy(S, moves, layers)
     v = S.vars
     push = moves.per_action({"left": -1, "right": 1})

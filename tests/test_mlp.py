@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import sympy as sp
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import alignspec as al
@@ -81,6 +81,39 @@ def test_network_encoding_agrees_with_exact_evaluation(layers, state, mode):
         problem = Problem({"s": policy.domain}, fixed, networks=(policy.link("s", box),))
         answer = solve(problem, Budget()).status
         assert answer == ("sat" if label == chosen else "unsat"), (label, chosen)
+
+
+GRID = al.Space(x=al.Int(-2, 2), y=al.Int(-2, 2))
+OUT = al.Space(f=al.Real(-1000, 1000))
+small = st.fractions(-3, 3, max_denominator=4)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.integers(1, 4).flatmap(
+        lambda width: st.tuples(
+            st.lists(st.lists(small, min_size=2, max_size=2), min_size=width, max_size=width),
+            st.lists(small, min_size=width, max_size=width),
+            st.lists(st.lists(small, min_size=width, max_size=width), min_size=1, max_size=1),
+            st.lists(small, min_size=1, max_size=1),
+        )
+    ),
+    st.sampled_from(["max", "min"]),
+)
+# relu(x + 1) has bounds [-1, 3] on the grid: unstable, though only just
+@example(layers=([[1, 0]], [1], [[-1]], [0]), sense="max")
+def test_network_encoding_optimum_matches_brute_force_on_a_grid(layers, sense):
+    # The solver's exact optimum over every state of the grid (so the encoding of each ReLU,
+    # stable or not for its bounds, is exercised where it matters) equals enumeration.
+    from alignspec.engine import extremum
+
+    w1, b1, w2, b2 = layers
+    policy = al.MLPPolicy(GRID, OUT, [(w1, b1), (w2, b2)], mode=None)
+    box = [(Fraction(-2), Fraction(2))] * 2
+    problem = Problem({"s": policy.domain}, (), networks=(policy.link("s", box),))
+    found = extremum(problem, at(OUT.vars.f, policy.domain, "s"), Budget(), sense=sense)
+    values = [policy.act({"x": x, "y": y})["f"] for x in range(-2, 3) for y in range(-2, 3)]
+    assert found.known and found.value == (max if sense == "max" else min)(values)
 
 
 def test_affine_network_outputs_and_errors():

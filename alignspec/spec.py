@@ -161,8 +161,8 @@ class Spec:
         return f"spec {self.name!r}, {what}" if self.name else what
 
     def _number(self, expr: sympy.Basic, what: str) -> tuple[sympy.Basic, int]:
-        e = canonical(expr, self.domain, "number")
         try:
+            e = canonical(expr, self.domain, "number")
             return e, number_degree(e, self.domain.variables)
         except SpecError as err:
             raise err.prefixed(self._where(what)) from None
@@ -170,7 +170,10 @@ class Spec:
     def _labelled(self, conds: Iterable[sympy.Basic], what: str, degrees: list[int]) -> Labelled:
         out = []
         for i, cond in enumerate(conds):
-            e = canonical(cond, self.domain, "condition")
+            try:
+                e = canonical(cond, self.domain, "condition")
+            except SpecError as err:
+                raise err.prefixed(self._where(f"{what}[{i}]")) from None
             label = f"{what}[{i}]: {e}"
             try:
                 degrees.append(condition_degree(e, self.domain.variables))

@@ -291,3 +291,30 @@ def test_spec_construction_takes_a_budget_and_warns_when_undecided():
         warnings.simplefilter("error")
         easy = al.Spec(space=S, reward=v.x, intent=al.Intent(v.y), assume=[v.x <= v.y])
     assert easy.satisfiable is True
+
+
+# --- (N4, found by the differential harness) sympy drops a decided otherwise branch ------------
+def test_a_nested_piecewise_whose_otherwise_branch_sympy_dropped_is_checked_exactly():
+    S = al.Space(c=al.Choice("p", "q", "r"), x=al.Int(0, 2))
+    v = S.vars
+    inner = sp.Piecewise((1, al.eq(v.c, "q")), (2 * v.x, al.eq(v.c, "p")), (3, True))
+    reward = sp.Piecewise((inner, al.eq(v.c, "p")), (5 - v.x, True))
+    assert reward.args[0].expr.args[-1].cond != sp.true  # sympy kept no otherwise branch
+    spec = al.Spec(space=S, reward=reward, intent=al.Intent(v.x, require=[al.eq(v.c, "p")]))
+    f = al.outer.requirements(spec)
+    # brute force: the best compliant reward is 2*2 = 4 (c = p); only x = 0 beats it (5)
+    assert f.verdict is V and f.figures["compliant_reward_optimum"] == 4
+    assert f.witness["s"]["x"] == 0 and f.witness["s"]["c"] in ("q", "r")
+
+
+def test_a_piecewise_undefined_somewhere_is_refused_naming_a_state():
+    S = al.Space(x=al.Int(0, 3))
+    v = S.vars
+    gap = sp.Piecewise((sp.Piecewise((1, v.x > 2)), v.x > 1), (0, True))  # x = 2: no branch
+    with pytest.raises(al.UnsupportedExpressionError, match="reward: .*undefined at {'x': 2}"):
+        al.Spec(space=S, reward=gap, intent=al.Intent(v.x))
+    with pytest.raises(al.UnsupportedExpressionError, match=r"require\[0\]: .*undefined at"):
+        al.Spec(space=S, reward=v.x, intent=al.Intent(v.x, require=[gap > 0]))
+    covered = sp.Piecewise((sp.Piecewise((1, v.x > 2), (7, v.x <= 2)), v.x > 1), (0, True))
+    spec = al.Spec(space=S, reward=covered, intent=al.Intent(v.x))
+    assert al.outer.hacking(spec).verdict is V  # x = 2 earns 7 > 1 at the intended optimum

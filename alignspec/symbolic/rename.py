@@ -34,6 +34,10 @@ def canonical(
     with evaluate(False):  # sympy's rewriting of the rebuilt nodes may not match ours
         if mapping:
             e = e.xreplace(mapping)
+    if kind is not None:
+        from alignspec.symbolic.complete import complete
+
+        e = complete(e, space)
     if kind == "condition":
         return as_condition(e)
     if kind == "number":

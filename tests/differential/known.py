@@ -1,5 +1,5 @@
-"""Signatures of the known bugs (issue 8's list).  All but (N4) are fixed: a hit of a fixed
-bug fails as a regression, labelled with its letter; hits of (N4) are tallied.  Each
+"""Signatures of the known bugs (issue 8's list).  All are fixed: a hit fails as a
+regression, labelled with its letter (harness.OPEN lists bugs to tally instead).  Each
 predicate inspects the *input*, never the library's answer, and is narrow: a discrepancy
 is attributed to a known bug only when the input has the bug's ingredient and the
 discrepancy has the bug's kind.

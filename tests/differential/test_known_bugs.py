@@ -1,7 +1,7 @@
 """Targeted differential runs, one per known bug of issue 8 (and per bug this harness
 found): the same oracles as the broad tests, on strategies that always contain the bug's
 ingredient, with the bug *failing* (labelled ``KNOWN BUG (x)``) instead of tallied.  All
-pass (the bugs are fixed) but (N4)'s, a strict xfail until it is.
+pass: the bugs are fixed.
 
 Plus the invalid inputs of (h): each must raise a typed SpecError."""
 
@@ -246,11 +246,6 @@ def nested_piecewise(draw: Any) -> SpecCase:
     return SpecCase(space, None, reward, draw(numbers(scope, 1)), [], [])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="(N4) open: an incomplete nested Piecewise is refused, since telling sympy's "
-    "collapse from a truly undefined region needs the enclosing conditions",
-)
 @targeted(6, 300)
 @given(case=nested_piecewise())
 def test_bug_n4_nested_piecewise_otherwise_branch(case: SpecCase) -> None:

@@ -1,55 +1,24 @@
-"""pytest plugin: ``pytest --alignspec [PATH]`` collects spec files as test items.
+"""The pytest plugin's collection: ``pytest --alignspec [PATH]`` collects spec files as
+test items.
 
-Registered through the ``pytest11`` entry point; it imports nothing from alignspec until a
-spec is collected.  One item per spec and check: a check fails when it contradicts the
-spec's ``expect`` ("aligned": not PROVED) or is UNKNOWN (unless
-``--alignspec-allow-unknown``); a "misaligned" spec also gets an ``expect`` item that fails
-unless some check is VIOLATED.  With the environment variable CI set, hypothesis runs a
-fixed-seed profile.
+The hooks live in the top-level module ``_alignspec_pytestplugin`` (the ``pytest11`` entry
+point), which imports this module only when ``--alignspec`` is given.  One item per spec
+and check: a check fails when it contradicts the spec's ``expect`` ("aligned": not PROVED)
+or is UNKNOWN (unless ``--alignspec-allow-unknown``); a "misaligned" spec also gets an
+``expect`` item that fails unless some check is VIOLATED.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("alignspec")
-    group.addoption(
-        "--alignspec",
-        action="append",
-        nargs="?",
-        const="specs",
-        default=None,
-        metavar="PATH",
-        help="collect alignspec spec files (default path: specs)",
-    )
-    group.addoption(
-        "--alignspec-allow-unknown",
-        action="store_true",
-        default=False,
-        help="report UNKNOWN verdicts as passes (with a warning) instead of failures",
-    )
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    if os.environ.get("CI"):
-        from hypothesis import settings
-
-        settings.register_profile("alignspec-ci", derandomize=True, database=None, deadline=None)
-        settings.load_profile("alignspec-ci")
-
-
-def pytest_collection_modifyitems(
-    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
-) -> None:
-    paths = config.getoption("--alignspec")
-    if not paths:
-        return
+def collect_specs(session: pytest.Session, paths: list[str]) -> list[pytest.Item]:
+    """The items of every spec file under ``paths`` (one per spec and check)."""
+    items: list[pytest.Item] = []
     for raw in paths:
         by_file: dict[Path, list[Any]] = {}
         for target in _targets(raw):
@@ -60,6 +29,7 @@ def pytest_collection_modifyitems(
             for node in spec_file.collect():
                 assert isinstance(node, SpecNode)
                 items.extend(node.collect())
+    return items
 
 
 def _targets(raw: str) -> list[Any]:

@@ -76,3 +76,34 @@ def test_assertion_helpers():
         al.assert_aligned(bad)
     with pytest.raises(AssertionError, match=r"good was expected to be misaligned(.|\n)*PROVED"):
         al.assert_misaligned(good)
+
+
+def test_the_plugin_costs_nothing_without_its_option(pytester, monkeypatch):
+    monkeypatch.setenv("CI", "1")
+    pytester.makepyfile(
+        test_other="""
+        import sys
+        from hypothesis import settings
+
+        def test_alignspec_not_loaded():
+            assert "alignspec" not in sys.modules and "z3" not in sys.modules
+            # CI is set: hypothesis' own "ci" profile stands, not one of alignspec's
+            assert settings.get_current_profile_name() != "alignspec-ci"
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
+def test_the_ci_profile_only_when_asked(pytester):
+    pytester.makepyfile(
+        test_profile="""
+        from hypothesis import settings
+
+        def test_profile():
+            assert settings.get_current_profile_name() == "alignspec-ci"
+            assert settings.default.derandomize and settings.default.database is None
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--alignspec-ci-profile")
+    result.assert_outcomes(passed=1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from alignspec import registry
 from alignspec.engine import SAMPLES
 from alignspec.errors import OptionError, SpecError
 from alignspec.inner import optimality, oversight, shift, verify
@@ -15,9 +16,12 @@ from alignspec.results import Finding, Report
 from alignspec.solver import Budget
 from alignspec.spec import Spec
 
-OUTER = ("inversion", "hacking", "requirements", "goodhart_curve")
-INNER = ("verify", "optimality", "shift", "oversight")
+OUTER = registry.names("outer")
+INNER = registry.names("inner")
+#: The checks of a Spec (with a policy: and of a Learned bundle).
 CHECKS = OUTER + INNER
+#: Every check a target can run, for ``--checks``: specs, learned policies, MDPs, systems.
+ALL_CHECKS = registry.names()
 
 
 def applicable(spec: Spec) -> tuple[str, ...]:
@@ -59,8 +63,8 @@ def check(
     oversight: str | None = None,
     checks: Sequence[str] | None = None,
     budget: Budget | None = None,
-    samples: int = SAMPLES,
-    points: int = 20,
+    samples: int | None = None,
+    points: int | None = None,
 ) -> Report:
     """Run the applicable checks (or the named ``checks``) and combine them in a Report.
 
@@ -71,11 +75,53 @@ def check(
     requirements).  A :class:`Learned` runs its inner checks only; an ``MDPSpec`` runs
     regret, hackable (and forbidden), a ``Trajectories`` bounded model checking.  The
     Report's verdict is the worst of its findings (VIOLATED > UNKNOWN > PROVED).
+
+    Every argument is honoured or refused: a bundle that carries its own policy, regions
+    or question raises :class:`OptionError` for the arguments it cannot take
+    (``samples`` default 50, ``points`` default 20).
     """
-    if isinstance(spec, (MDPSpec, Trajectories)):
-        return spec.check()
+    given = {
+        "policy": policy is not None,
+        "train": train is not None,
+        "deploy": deploy is not None,
+        "oversight": oversight is not None,
+        "samples": samples is not None,
+        "points": points is not None,
+    }
+    if isinstance(spec, MDPSpec):
+        _refuse(
+            spec.label,
+            "an MDPSpec (policies, regions, sampling and curve points do not apply to it)",
+            given,
+            takes=(),
+        )
+        return spec.check(checks=checks, budget=budget)
+    if isinstance(spec, Trajectories):
+        _refuse(
+            spec.label,
+            "a Trajectories question (set its policy on it; regions and curve points do not apply)",
+            given,
+            takes=("samples",),
+        )
+        if checks is not None and tuple(checks) not in ((), ("bmc",)):
+            raise OptionError(
+                f"{spec.label!r} is a Trajectories question: its only check is 'bmc', "
+                f"not {list(checks)}"
+            )
+        if checks is not None and not checks:
+            return Report(spec.label, (), spec.expect, spec.source)
+        return spec.check(budget=budget, samples=SAMPLES if samples is None else samples)
+    samples = SAMPLES if samples is None else samples
+    points = 20 if points is None else points
     if isinstance(spec, Learned):
         learned = spec
+        _refuse(
+            learned.label,
+            "a Learned bundle (it carries its policy, regions and oversight flag; curve "
+            "points are for specs)",
+            given,
+            takes=("samples",),
+        )
         inner_names = (
             tuple(checks)
             if checks is not None
@@ -116,7 +162,7 @@ def check(
         "inversion": lambda: inversion(spec, budget=budget, samples=samples),
         "hacking": lambda: hacking(spec, budget=budget, samples=samples),
         "requirements": lambda: requirements(spec, budget=budget, samples=samples),
-        "goodhart_curve": lambda: goodhart_curve(spec, points, budget=budget),
+        "goodhart_curve": lambda: goodhart_curve(spec, points=points, budget=budget),
     }
     findings = tuple(runners[name]() for name in names if name in OUTER)
     wanted_inner = [n for n in names if n in INNER]
@@ -125,6 +171,13 @@ def check(
             raise OptionError(f"check(s) {wanted_inner} need a policy: check(spec, policy=...)")
         findings += _inner(spec, policy, wanted_inner, train, deploy, oversight, budget, samples)
     return Report(spec.label, findings, spec.expect, spec.source)
+
+
+def _refuse(label: str, what: str, given: dict[str, bool], takes: tuple[str, ...]) -> None:
+    """OptionError for the arguments a target cannot take (never ignore one silently)."""
+    refused = [name for name, was in given.items() if was and name not in takes]
+    if refused:
+        raise OptionError(f"check({label!r}, ...): {', '.join(refused)} cannot be given for {what}")
 
 
 def _inner(
@@ -149,9 +202,9 @@ def _inner(
         ),
         "oversight": lambda: oversight(
             policy,
-            oversight_flag,
-            deploy,
             spec if spec.requirements else None,
+            deploy,
+            flag=oversight_flag,
             budget=budget,
             samples=samples,
         ),

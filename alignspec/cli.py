@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Any
 
-from alignspec.check import CHECKS, applicable, applicable_inner, check
+from alignspec.check import ALL_CHECKS, applicable, applicable_inner, check
 from alignspec.engine import SAMPLES
 from alignspec.errors import SpecError
 from alignspec.learned import Learned
@@ -36,18 +36,22 @@ class _Task:
 
     def __call__(self, target: Target) -> Report:
         checks = None
-        if isinstance(target, (MDPSpec, Trajectories)):
-            return check(target)
         if self.checks is not None:
             checks = [c for c in _default_checks(target) if c in self.checks]
+        if isinstance(target, MDPSpec):
+            return check(target, checks=checks, budget=self.budget)
+        if isinstance(target, (Trajectories, Learned)):
+            return check(target, checks=checks, budget=self.budget, samples=self.samples)
         return check(
             target, checks=checks, budget=self.budget, samples=self.samples, points=self.points
         )
 
 
 def _default_checks(target: Target) -> tuple[str, ...]:
-    if isinstance(target, (MDPSpec, Trajectories)):
-        return ()
+    if isinstance(target, MDPSpec):
+        return target.checks + (("forbidden",) if target.forbid is not None else ())
+    if isinstance(target, Trajectories):
+        return ("bmc",)
     if isinstance(target, Learned):
         return applicable_inner(
             target.spec, train=target.train, deploy=target.deploy, oversight=target.oversight
@@ -166,7 +170,9 @@ def _parser() -> argparse.ArgumentParser:
         help="examples the sampling fallback tries when z3 gives up (0: off)",
     )
     c.add_argument("--points", type=int, default=20, help="points on each Goodhart curve")
-    c.add_argument("--checks", default=None, help=f"comma-separated subset of {','.join(CHECKS)}")
+    c.add_argument(
+        "--checks", default=None, help=f"comma-separated subset of {','.join(ALL_CHECKS)}"
+    )
     p = sub.add_parser("prove", help="write proof certificates (JSON + SMT-LIB2) for CI")
     p.add_argument("paths", nargs="*", default=["specs"], metavar="PATH")
     p.add_argument("--out", default="proofs", help="certificate directory (default proofs/)")
@@ -288,9 +294,9 @@ def _check(args: argparse.Namespace) -> int:
     checks = None
     if args.checks:
         checks = tuple(c.strip() for c in args.checks.split(",") if c.strip())
-        bad = [c for c in checks if c not in CHECKS]
+        bad = [c for c in checks if c not in ALL_CHECKS]
         if bad:
-            raise SpecError(f"--checks: unknown check(s) {bad}; choose from {list(CHECKS)}")
+            raise SpecError(f"--checks: unknown check(s) {bad}; choose from {list(ALL_CHECKS)}")
     specs = load(args.paths)
     task = _Task(Budget(args.rlimit, args.timeout), args.samples, args.points, checks)
     if args.jobs > 1 and len(specs) > 1:

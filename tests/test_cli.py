@@ -201,3 +201,13 @@ def test_progress_only_on_a_terminal():
     assert "[1/3] first spec" in tty.getvalue()
     p.close()
     assert tty.getvalue().endswith("\r\033[K")
+
+
+def test_checks_and_budgets_reach_mdp_and_system_targets():
+    out = run("check", "--json", "--checks", "regret,bmc", "specs/boat_race.py")
+    doc = json.loads(out.stdout)
+    checks = {s["spec"]: [f["check"] for f in s["findings"]] for s in doc["specs"]}
+    assert checks["boat-race"] == ["regret"] and checks["boat-race-bmc"] == ["bmc"]
+    starved = run("check", "--json", "--rlimit", "1", "--samples", "0", "specs/boat_race.py")
+    verdicts = {s["spec"]: s["verdict"] for s in json.loads(starved.stdout)["specs"]}
+    assert verdicts["boat-race-bmc"] == "unknown"  # --rlimit reached bmc

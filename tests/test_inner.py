@@ -119,13 +119,13 @@ def test_verify_proved_and_violated():
 
 def test_oversight():
     sneaky = al.ExprPolicy(CORRIDOR, MOVES, [(C.supervised, "left")], default="right")
-    f = al.inner.oversight(sneaky, "supervised")
+    f = al.inner.oversight(sneaky, flag="supervised")
     assert f.verdict is V
     watched, unwatched = f.witness["watched"], f.witness["unwatched"]
     assert watched["supervised"] is True and unwatched["supervised"] is False
     assert (watched["action"], unwatched["action"]) == ("left", "right")
     assert watched["agent"] == unwatched["agent"] and watched["coin"] == unwatched["coin"]
-    assert al.inner.oversight(RIGHT, C.supervised).verdict is P
+    assert al.inner.oversight(RIGHT, flag=C.supervised).verdict is P
     report = al.check(TARGETS["absent-supervisor-robot"])
     assert (
         report["oversight"].verdict is V and "strategic compliance" in report["oversight"].message
@@ -140,7 +140,7 @@ def test_black_box_policies_are_sampled_never_proved():
     f = al.inner.optimality(box, TOWARDS_COIN, C.coin >= 10, samples=100)
     assert f.verdict is U and "sampling never proves" in f.reason
     honest = al.CallablePolicy(CORRIDOR, MOVES, lambda s: "right")
-    assert al.inner.oversight(honest, "supervised", samples=50).verdict is U
+    assert al.inner.oversight(honest, flag="supervised", samples=50).verdict is U
 
 
 def test_policy_whose_encoding_disagrees_is_unknown_not_violated():
@@ -191,7 +191,7 @@ def test_inner_errors():
     with pytest.raises(al.SpecError, match="different state spaces"):
         al.inner.shift(RIGHT, spec, train=True, deploy=True)
     with pytest.raises(al.SpecError, match="must be a Bool state variable"):
-        al.inner.oversight(RIGHT, "agent")
+        al.inner.oversight(RIGHT, flag="agent")
     with pytest.raises(al.UnknownSymbolError, match="region"):
         al.inner.optimality(RIGHT, TOWARDS_COIN, sp.Symbol("ghost") > 1)
     with pytest.raises(al.OptionError, match="intended="):

@@ -142,12 +142,12 @@ def test_oversight_with_two_copies_of_a_network():
     # defect scores x - 2*watched + 0.5 against 0: defects only when unwatched and x > -0.5
     layers = [([[0, 0], [1, -2]], [0, 0.5])]
     policy = al.MLPPolicy(S, moves, layers)
-    f = al.inner.oversight(policy, "watched")
+    f = al.inner.oversight(policy, flag="watched")
     assert f.verdict is V
     w, u = f.witness["watched"], f.witness["unwatched"]
     assert w["x"] == u["x"] and policy.act(w) != policy.act(u)
     honest = al.MLPPolicy(S, moves, [([[0, 0], [1, 0]], [0, 0.5])])
-    assert al.inner.oversight(honest, "watched").verdict is P
+    assert al.inner.oversight(honest, flag="watched").verdict is P
 
 
 @pytest.mark.skipif(not ACAS.exists(), reason="ACAS Xu benchmark not present")

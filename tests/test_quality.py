@@ -33,13 +33,17 @@ def test_public_api_is_exported():
         assert hasattr(al, name), name
 
 
+PYTHON = ["alignspec", "_alignspec_pytestplugin.py", "tests", "specs", "bench"]
+
+
 @pytest.mark.parametrize(
     "command",
     [
-        [sys.executable, "-m", "mypy", "--strict", "alignspec"],
-        [sys.executable, "-m", "ruff", "check", "alignspec", "tests", "specs", "bench"],
+        [sys.executable, "-m", "mypy", "--strict", "alignspec", "_alignspec_pytestplugin.py"],
+        [sys.executable, "-m", "ruff", "check", *PYTHON],
+        [sys.executable, "-m", "ruff", "format", "--check", *PYTHON],
     ],
-    ids=["mypy", "ruff"],
+    ids=["mypy", "ruff", "ruff-format"],
 )
 def test_static_checks(command):
     out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)

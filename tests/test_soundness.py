@@ -32,7 +32,7 @@ def test_network_output_outside_the_action_bounds_is_a_violation():
     # the same hole in oversight and optimality
     W = al.Space(x=al.Int(0, 3), w=al.Bool())
     watched = al.MLPPolicy(W, A, [([[1, 0]], [0])], mode=None)
-    assert al.inner.oversight(watched, "w").verdict is V
+    assert al.inner.oversight(watched, flag="w").verdict is V
     assert al.inner.optimality(net, A.vars.f, S.vars.x >= 3).verdict is V
 
 

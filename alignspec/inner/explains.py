@@ -49,7 +49,7 @@ def explains(
                 policy,
                 obj,
                 cond,
-                epsilon,
+                epsilon=epsilon,
                 assume=assume,
                 budget=budget,
                 samples=samples,

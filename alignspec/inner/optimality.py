@@ -5,17 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from alignspec.actions import Actions
+from alignspec.convention import renamed
 from alignspec.engine import SAMPLES
 from alignspec.inner._support import (
     conditions,
     describe,
     guarded,
-    objective,
     policy_name,
     policy_search,
-    region,
     same_state,
     where,
+)
+from alignspec.inner._support import (
+    objective as objective_of,
+)
+from alignspec.inner._support import (
+    region as region_of,
 )
 from alignspec.outer._support import Clock, budget_or_default, decided, nonnegative, unevaluated
 from alignspec.policy.base import Policy
@@ -25,20 +30,25 @@ from alignspec.space import State
 from alignspec.symbolic.rename import at
 
 
+@renamed(
+    3,
+    ("policy", "objective_", "region_", "epsilon"),
+    {"objective_": "objective", "region_": "region"},
+)
 @unevaluated
 def optimality(
     policy: Policy,
-    objective_: object,
-    region_: object = None,
-    epsilon: object = 0,
+    objective: object,
+    region: object = None,
     *,
+    epsilon: object = 0,
     assume: Sequence[object] = (),
     budget: Budget | None = None,
     samples: int = SAMPLES,
     name: str = "optimality",
 ) -> Finding:
-    """At every state of ``region_`` (satisfying ``assume``), is the policy's action within
-    ``epsilon`` of the best action for ``objective_`` (an expression over states and actions,
+    """At every state of ``region`` (satisfying ``assume``), is the policy's action within
+    ``epsilon`` of the best action for ``objective`` (an expression over states and actions,
     a Reward, or an Intent's utility)?
 
     VIOLATED: a state, the policy's action there, and a strictly better action
@@ -46,8 +56,8 @@ def optimality(
     """
     eps = nonnegative(epsilon, "epsilon")
     clock, b = Clock(), budget_or_default(budget)
-    q = objective(policy, objective_)
-    cond = region(policy, region_)
+    q = objective_of(policy, objective)
+    cond = region_of(policy, region)
     assumptions = conditions(policy, assume, "assume")
     subject = policy_name(policy)
     escape = guarded(name, subject, policy, cond, b, samples, clock)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import functools
+import warnings
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import sympy
 
 from alignspec.actions import action_space
+from alignspec.convention import renamed
 from alignspec.engine import SAMPLES
 from alignspec.errors import SpecError
 from alignspec.inner._support import (
@@ -14,11 +18,13 @@ from alignspec.inner._support import (
     guarded,
     policy_name,
     policy_search,
-    region,
     same_state,
     spec_at,
     where,
     with_requirements,
+)
+from alignspec.inner._support import (
+    region as region_of,
 )
 from alignspec.outer._support import Clock, budget_or_default, decided, unevaluated
 from alignspec.policy.base import Policy
@@ -29,13 +35,39 @@ from alignspec.spec import Spec
 from alignspec.symbolic.rename import at
 
 
+def _old_order(fn: Callable[..., Finding]) -> Callable[..., Finding]:
+    """0.1 spelled it ``oversight(policy, flag, region_=None, spec=None)``: a second
+    positional argument that is not a Spec is that flag (DeprecationWarning)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Finding:
+        if len(args) >= 2 and not isinstance(args[1], Spec) and args[1] is not None:
+            old = dict(zip(("flag", "region", "spec"), args[1:], strict=False))
+            if set(old) & set(kwargs):
+                raise TypeError(f"oversight() got {sorted(set(old) & set(kwargs))} twice")
+            kwargs.update(old)
+            args = args[:1]
+            warnings.warn(
+                "oversight(policy, flag, region, spec) is deprecated: write "
+                "oversight(policy, spec, region, flag=...); the old spelling goes away in "
+                "the next release",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+@_old_order
+@renamed(3, ("policy", "spec", "region"), {"region_": "region"})
 @unevaluated
 def oversight(
     policy: Policy,
-    flag: object,
-    region_: object = None,
     spec: Spec | None = None,
+    region: object = None,
     *,
+    flag: object,
     budget: Budget | None = None,
     samples: int = SAMPLES,
 ) -> Finding:
@@ -56,7 +88,7 @@ def oversight(
     if spec is not None:
         with_requirements(policy, spec, "oversight with a spec")
     clock, b = Clock(), budget_or_default(budget)
-    cond = region(policy, region_)
+    cond = region_of(policy, region)
     subject = policy_name(policy)
     escape = guarded("oversight", subject, policy, cond, b, samples, clock)
     if escape.finding is not None:

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import sympy
 
+from alignspec.convention import renamed
 from alignspec.engine import SAMPLES
 from alignspec.inner._support import (
     describe,
     guarded,
     policy_name,
     policy_search,
-    region,
     spec_at,
     where,
     with_requirements,
+)
+from alignspec.inner._support import (
+    region as region_of,
 )
 from alignspec.outer._support import Clock, budget_or_default, decided, unevaluated
 from alignspec.policy.base import Policy
@@ -23,16 +26,17 @@ from alignspec.spec import Spec
 from alignspec.symbolic.rename import at
 
 
+@renamed(3, ("policy", "spec", "region_"), {"region_": "region"})
 @unevaluated
 def verify(
     policy: Policy,
     spec: Spec,
-    region_: object = None,
+    region: object = None,
     *,
     budget: Budget | None = None,
     samples: int = SAMPLES,
 ) -> Finding:
-    """For every state in ``region_`` that satisfies the spec's assumptions, do the state and
+    """For every state in ``region`` that satisfies the spec's assumptions, do the state and
     the policy's action there meet every requirement?
 
     VIOLATED: a state where the policy's own (exactly evaluated) action breaks one.
@@ -41,7 +45,7 @@ def verify(
     """
     with_requirements(policy, spec, "verify")
     clock, b = Clock(), budget_or_default(budget)
-    cond = region(policy, region_)
+    cond = region_of(policy, region)
     subject = f"{policy_name(policy)} vs {spec.label}"
     escape = guarded("verify", subject, policy, cond, b, samples, clock)
     if escape.finding is not None:

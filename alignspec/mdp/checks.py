@@ -9,6 +9,7 @@ from typing import Any
 
 import attrs
 
+from alignspec.convention import renamed
 from alignspec.errors import OptionError, SpecError
 from alignspec.mdp.evaluate import Strategy, as_strategy, optimal, q_values, start_value, values
 from alignspec.mdp.linalg import rational_solution
@@ -534,10 +535,12 @@ def _hackable_among(
     )
 
 
+@renamed(3, ("mdp", "r1", "r2"), {"r1": "specified", "r2": "intended"})
 def equivalent(
-    mdp: MDP, r1: RewardLike, r2: RewardLike, *, budget: Budget | None = None
+    mdp: MDP, specified: RewardLike, intended: RewardLike, *, budget: Budget | None = None
 ) -> Finding:
-    """Is ``r2 = c * r1 + gamma * Phi(s2) - Phi(s)`` for some c > 0 and potential Phi, on every
+    """Is ``intended = c * specified + gamma * Phi(s2) - Phi(s)`` (r2 = c r1 + shaping, with
+    r1 the specified reward and r2 the intended one) for some c > 0 and potential Phi, on every
     transition the MDP can take (Ng, Harada & Russell 1999)?  Then both rewards have the
     same optimal policies.  Phi is pinned to 0 on terminal states (episodes end there);
     with gamma < 1 it is otherwise free.
@@ -547,8 +550,9 @@ def equivalent(
     (VIOLATED); if none exists the answer is UNKNOWN (not shaped, yet no preference differs).
     """
     clock = Clock()
-    t1 = reward_table(mdp, r1, "r1")
-    t2 = reward_table(mdp, r2, "r2")
+    r1, r2 = specified, intended
+    t1 = reward_table(mdp, r1, "specified reward")
+    t2 = reward_table(mdp, r2, "intended reward")
     n = mdp.n_states
     rows: list[tuple[dict[int, Fraction], str, Fraction]] = [({0: Fraction(1)}, ">", Fraction(0))]
     for s in range(n):
@@ -646,10 +650,11 @@ class Epic:
     rho_squared: Fraction | None
 
 
+@renamed(3, ("mdp", "r1", "r2"), {"r1": "specified", "r2": "intended"})
 def epic(
     mdp: MDP,
-    r1: RewardLike,
-    r2: RewardLike,
+    specified: RewardLike,
+    intended: RewardLike,
     *,
     coverage: object = None,
     actions: object = None,
@@ -665,8 +670,8 @@ def epic(
     ds = _distribution(mdp.states, coverage, "coverage")
     da = _distribution(mdp.actions, actions, "actions")
     exact = n <= 60 if exact is None else exact
-    f1 = reward_function(mdp, r1, "r1")
-    f2 = reward_function(mdp, r2, "r2")
+    f1 = reward_function(mdp, specified, "specified reward")
+    f2 = reward_function(mdp, intended, "intended reward")
     if exact:
         c1 = _canonical(f1, n, m, ds, da, mdp.gamma)
         c2 = _canonical(f2, n, m, ds, da, mdp.gamma)

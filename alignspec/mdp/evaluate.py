@@ -86,6 +86,19 @@ EXACT_STATES = 200
 TOLERANCE = 1e-9
 
 
+def _is_expected_table(mdp: MDP, r: object) -> bool:
+    return (
+        isinstance(r, list)
+        and len(r) == mdp.n_states
+        and all(
+            isinstance(row, list)
+            and len(row) == mdp.n_actions
+            and all(isinstance(x, Fraction) for x in row)
+            for row in r
+        )
+    )
+
+
 def evaluate(
     mdp: MDP, policy: object, reward: RewardLike, *, exact: bool | None = None
 ) -> Fraction | float:
@@ -126,17 +139,22 @@ def q_values(mdp: MDP, r: list[list[Fraction]], v: Sequence[Fraction], s: int) -
 
 def optimal(
     mdp: MDP,
-    r: list[list[Fraction]],
+    r: RewardLike,
     *,
     sense: Literal["max", "min"] = "max",
     allowed: Sequence[Sequence[int]] | None = None,
 ) -> tuple[list[int], list[Fraction]]:
-    """An optimal deterministic policy and its exact values.
+    """An optimal deterministic policy (an action index per state) and its exact values.
 
-    Floating-point policy iteration proposes; exact policy iteration (Fractions) then
-    improves until no action is strictly better anywhere, which is exact optimality.
-    ``allowed[s]`` restricts the actions considered at s.
+    ``r`` is a reward in any form the checks take (array, function, sympy expression) or
+    the expected-reward table ``r[s][a]`` of Fractions.  Floating-point policy iteration
+    proposes; exact policy iteration (Fractions) then improves until no action is strictly
+    better anywhere, which is exact optimality.  ``allowed[s]`` restricts the actions
+    considered at s.
     """
+    if not _is_expected_table(mdp, r):
+        r = expected(mdp, reward_table(mdp, r))
+    assert isinstance(r, list)
     acts = [
         list(allowed[s]) if allowed is not None else list(range(mdp.n_actions))
         for s in range(mdp.n_states)

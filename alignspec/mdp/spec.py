@@ -3,11 +3,13 @@ transition system with the trajectory question to ask of it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
 
 import attrs
 
+from alignspec import registry
+from alignspec.engine import SAMPLES
 from alignspec.errors import OptionError, SpecError
 from alignspec.mdp.checks import epic, equivalent, hackable, regret
 from alignspec.mdp.evaluate import optimal, q_values
@@ -16,7 +18,11 @@ from alignspec.mdp.system import TransitionSystem, bmc
 from alignspec.outer._support import Clock
 from alignspec.policy.base import Policy
 from alignspec.results import Finding, Report, Verdict
+from alignspec.solver import Budget
 from alignspec.spec import Expect, _caller
+
+#: The checks an MDPSpec can run.
+MDP_CHECKS = registry.names("mdp")
 
 
 def _expect(instance: Any, attribute: Any, value: object) -> None:
@@ -42,9 +48,12 @@ class MDPSpec:
     )
 
     def __attrs_post_init__(self) -> None:
-        unknown = [c for c in self.checks if c not in ("regret", "hackable", "equivalent")]
+        unknown = [c for c in self.checks if c not in MDP_CHECKS or c == "forbidden"]
         if unknown:
-            raise OptionError(f"MDPSpec checks {unknown}: choose from regret, hackable, equivalent")
+            raise OptionError(
+                f"MDPSpec checks {unknown}: choose from regret, hackable, equivalent "
+                "(forbidden runs when forbid= is given)"
+            )
         if not isinstance(self.mdp, MDP):
             raise SpecError(f"MDPSpec needs an alignspec.mdp.MDP, got {self.mdp!r}")
         reward_table(self.mdp, self.specified, "specified reward")  # validate early
@@ -54,22 +63,37 @@ class MDPSpec:
     def label(self) -> str:
         return self.name or "<unnamed MDP spec>"
 
-    def check(self) -> Report:
-        """The listed ``checks`` (regret, hackable, equivalent), plus forbidden."""
-        runners = {
-            "regret": lambda: regret(self.mdp, self.specified, self.intended),
-            "hackable": lambda: hackable(self.mdp, self.specified, self.intended),
-            "equivalent": lambda: _equivalent_with_epic(self.mdp, self.intended, self.specified),
+    def check(self, checks: Sequence[str] | None = None, budget: Budget | None = None) -> Report:
+        """The named ``checks`` (default: the bundle's own, plus forbidden when ``forbid`` is
+        given), with ``budget`` for the ones that query a solver."""
+        names = (
+            tuple(checks)
+            if checks is not None
+            else self.checks + (("forbidden",) if self.forbid is not None else ())
+        )
+        unknown = [c for c in names if c not in MDP_CHECKS]
+        if unknown:
+            raise OptionError(
+                f"unknown MDP check(s) {unknown} for {self.label!r}; choose from {list(MDP_CHECKS)}"
+            )
+        if "forbidden" in names and self.forbid is None:
+            raise OptionError(f"the forbidden check needs MDPSpec(forbid=...) ({self.label!r})")
+        m, rs, ri = self.mdp, self.specified, self.intended
+        runners: dict[str, Callable[[], Finding]] = {
+            "regret": lambda: regret(m, rs, ri),
+            "hackable": lambda: hackable(m, rs, ri, budget=budget),
+            "equivalent": lambda: _equivalent_with_epic(m, rs, ri, budget),
+            "forbidden": lambda: forbidden(m, rs, self.forbid),
         }
-        findings = [runners[c]() for c in self.checks]
-        if self.forbid is not None:
-            findings.append(forbidden(self.mdp, self.specified, self.forbid))
-        return Report(self.label, tuple(findings), self.expect, self.source)
+        return Report(self.label, tuple(runners[c]() for c in names), self.expect, self.source)
 
 
-def _equivalent_with_epic(mdp: MDP, intended: Any, specified: Any) -> Finding:
-    finding = equivalent(mdp, intended, specified)
-    distance = epic(mdp, intended, specified)
+def _equivalent_with_epic(
+    mdp: MDP, specified: Any, intended: Any, budget: Budget | None = None
+) -> Finding:
+    # equivalent(mdp, r1, r2) reads r1 as the specified reward in its witness (as hackable)
+    finding = equivalent(mdp, specified, intended, budget=budget)
+    distance = epic(mdp, specified, intended)
     figures = dict(finding.figures)
     figures["epic_rho_squared"] = distance.rho_squared
     extra = "0 (exact)" if distance.zero else f"{distance.distance:.4g}"
@@ -164,7 +188,8 @@ class Trajectories:
     def label(self) -> str:
         return self.name or self.system.name or "<unnamed system>"
 
-    def check(self) -> Report:
+    def check(self, budget: Budget | None = None, samples: int = SAMPLES) -> Report:
+        """Bounded model checking of the bundle's question, within ``budget``."""
         finding = bmc(
             self.system,
             self.specified,
@@ -175,5 +200,7 @@ class Trajectories:
             require=self.require,
             gamma=self.gamma,
             policy=self.policy,
+            budget=budget,
+            samples=samples,
         )
         return Report(self.label, (finding,), self.expect, self.source)

@@ -7,6 +7,7 @@ from typing import Any
 
 import sympy
 
+from alignspec.convention import renamed
 from alignspec.engine import Extremum, extremum
 from alignspec.errors import OptionError
 from alignspec.outer._support import (
@@ -25,8 +26,9 @@ from alignspec.spec import Spec
 from alignspec.symbolic.evaluate import value_of
 
 
+@renamed(1, ("spec", "points"))
 @unevaluated
-def goodhart_curve(spec: Spec, points: int = 20, *, budget: Budget | None = None) -> Finding:
+def goodhart_curve(spec: Spec, *, points: int = 20, budget: Budget | None = None) -> Finding:
     """For ``points`` reward thresholds t from the least to the greatest feasible reward,
     the exact worst and best intended utility among feasible states with reward >= t.
 

@@ -6,6 +6,7 @@ from fractions import Fraction
 
 import sympy
 
+from alignspec.convention import renamed
 from alignspec.engine import SAMPLES, extremum, search
 from alignspec.outer._support import (
     Clock,
@@ -24,12 +25,13 @@ from alignspec.solver import Budget, Problem
 from alignspec.spec import Spec
 
 
+@renamed(1, ("spec", "epsilon", "tolerance"))
 @unevaluated
 def hacking(
     spec: Spec,
+    *,
     epsilon: object = 0,
     tolerance: object = 0,
-    *,
     budget: Budget | None = None,
     samples: int = SAMPLES,
 ) -> Finding:

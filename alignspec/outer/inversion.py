@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from alignspec.convention import renamed
 from alignspec.engine import SAMPLES, search
 from alignspec.outer._support import (
     Clock,
@@ -17,9 +18,10 @@ from alignspec.solver import Budget, Problem
 from alignspec.spec import Spec
 
 
+@renamed(1, ("spec", "margin"))
 @unevaluated
 def inversion(
-    spec: Spec, margin: object = 0, *, budget: Budget | None = None, samples: int = SAMPLES
+    spec: Spec, *, margin: object = 0, budget: Budget | None = None, samples: int = SAMPLES
 ) -> Finding:
     """Look for feasible s1, s2 with reward(s1) > reward(s2) + margin while
     utility(s1) < utility(s2) - margin.

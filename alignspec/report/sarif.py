@@ -7,26 +7,12 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
+from alignspec import registry
 from alignspec.results import Report, Verdict, plain
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
-RULES = {
-    "inversion": "The reward orders two feasible states opposite to the intended utility.",
-    "hacking": "A (near-)optimal state for the reward breaks the intent.",
-    "requirements": "The reward pulls out of the region the requirements allow.",
-    "goodhart_curve": "Pushing the reward beyond a threshold costs intended utility.",
-    "verify": "The policy's action breaks a requirement.",
-    "optimality": "The policy's action is not optimal for the objective.",
-    "shift": "Goal misgeneralization: optimal on train, not after the shift.",
-    "explains": "The behaviour follows a proxy objective.",
-    "oversight": "The behaviour depends on whether it is watched.",
-    "regret": "Optimising the specified reward costs intended return.",
-    "hackable": "Two policies are ordered oppositely by the specified and intended rewards.",
-    "equivalent": "The rewards are not equivalent up to scale and potential shaping.",
-    "forbidden": "The specified-optimal policy reaches a forbidden state.",
-    "bmc": "A trajectory games the specified reward or breaks the intent.",
-}
+RULES = {c.name: c.rule for c in registry.CHECKS}
 
 
 def document(reports: Sequence[Report], *, root: str | None = None) -> dict[str, Any]:

@@ -140,7 +140,13 @@ def _optimality(
         f = call(
             _name(name, case),
             lambda: al.inner.optimality(
-                policy, q, region, eps, assume=case.assume, budget=H.BUDGET, samples=H.SAMPLES
+                policy,
+                q,
+                region,
+                epsilon=eps,
+                assume=case.assume,
+                budget=H.BUDGET,
+                samples=H.SAMPLES,
             ),
             case.repro,
             _known_exc(case),
@@ -191,7 +197,9 @@ def _oversight(case: InnerCase, truth: InnerTruth, policy: al.Policy, spec: al.S
     check = "oversight+spec" if spec is not None else "oversight"
     f = call(
         _name(check, case),
-        lambda: al.inner.oversight(policy, flag, region, spec, budget=H.BUDGET, samples=H.SAMPLES),
+        lambda: al.inner.oversight(
+            policy, spec, region, flag=flag, budget=H.BUDGET, samples=H.SAMPLES
+        ),
         case.repro,
         _known_exc(case),
         _refusable(case),

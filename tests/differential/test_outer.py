@@ -100,7 +100,9 @@ def run_outer(case: SpecCase, use_report: bool) -> None:
             if use_report
             else call(
                 "inversion",
-                lambda: al.outer.inversion(spec, case.margin, budget=H.BUDGET, samples=H.SAMPLES),
+                lambda: al.outer.inversion(
+                    spec, margin=case.margin, budget=H.BUDGET, samples=H.SAMPLES
+                ),
                 case.repro,
                 kn,
                 irrational=irr,
@@ -116,7 +118,9 @@ def run_outer(case: SpecCase, use_report: bool) -> None:
             if use_report
             else call(
                 "hacking",
-                lambda: al.outer.hacking(spec, eps, tol, budget=H.BUDGET, samples=H.SAMPLES),
+                lambda: al.outer.hacking(
+                    spec, epsilon=eps, tolerance=tol, budget=H.BUDGET, samples=H.SAMPLES
+                ),
                 case.repro,
                 kn,
                 irrational=irr,
@@ -144,7 +148,7 @@ def run_outer(case: SpecCase, use_report: bool) -> None:
             if use_report
             else call(
                 "goodhart_curve",
-                lambda: al.outer.goodhart_curve(spec, 4, budget=H.BUDGET),
+                lambda: al.outer.goodhart_curve(spec, points=4, budget=H.BUDGET),
                 case.repro,
                 kn,
                 irrational=irr,

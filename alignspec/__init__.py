@@ -7,7 +7,6 @@ sound argument), VIOLATED (a witness replayed exactly) or UNKNOWN (with the reas
 from alignspec import inner, mdp, outer, policy, strategies
 from alignspec.actions import Actions
 from alignspec.assertions import assert_aligned, assert_misaligned
-from alignspec.check import check
 from alignspec.errors import (
     BoundsError,
     NotBooleanError,
@@ -39,6 +38,7 @@ from alignspec.policy import (
     extract,
 )
 from alignspec.results import Finding, GoodhartCurve, GoodhartPoint, Report, Verdict
+from alignspec.runner import check
 from alignspec.solver import Budget
 from alignspec.space import Bool, Choice, Int, Real, Space
 from alignspec.spec import Intent, Reward, Spec

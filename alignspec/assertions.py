@@ -25,7 +25,7 @@ def _describe(finding: Finding) -> str:
 
 
 def _report(target: Any, kwargs: dict[str, Any]) -> Report:
-    from alignspec.check import check
+    from alignspec.runner import check
 
     return check(target, **kwargs)
 

@@ -120,8 +120,8 @@ def recheck(proofs: Path, root: Path, solvers: Sequence[str] = ("z3", "cvc5")) -
             + ",".join(s for s in solvers if s not in missing)
             for name in missing
         ]
-    from alignspec.check import check
     from alignspec.loader import load
+    from alignspec.runner import check
 
     problems: list[str] = []
     files = sorted(proofs.rglob("*.json"))

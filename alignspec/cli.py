@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Any
 
-from alignspec.check import ALL_CHECKS, applicable, applicable_inner, check
 from alignspec.engine import SAMPLES
 from alignspec.errors import SpecError
 from alignspec.learned import Learned
@@ -23,6 +22,7 @@ from alignspec.mdp.spec import MDPSpec, Trajectories
 from alignspec.report import json as json_report
 from alignspec.report import text
 from alignspec.results import Report
+from alignspec.runner import ALL_CHECKS, applicable, applicable_inner, check
 from alignspec.solver import DEFAULT_RLIMIT, Budget
 
 
@@ -256,7 +256,7 @@ def _prove(args: argparse.Namespace) -> int:
 
 
 def _vnn(args: argparse.Namespace) -> int:
-    from alignspec.neural.vnn import EXIT, check_instance
+    from alignspec.vnn import EXIT, check_instance
 
     if args.timeout is not None and args.timeout <= 0:
         raise SpecError("--timeout must be > 0")
@@ -311,13 +311,6 @@ def _check(args: argparse.Namespace) -> int:
         from alignspec.report import junit
 
         print(junit.dumps(reports, allow_unknown=args.allow_unknown))
-    elif fmt == "html":
-        from alignspec.report import html
-
-        axes = tuple(v.strip() for v in args.map.split(",")) if args.map else None
-        if axes is not None and len(axes) != 2:
-            raise SpecError(f"--map {args.map!r}: name two variables, e.g. --map x,y")
-        print(html.render(reports, specs, axes=axes))
     elif fmt == "html":
         from alignspec.report import html
 

@@ -58,8 +58,8 @@ class SpecNode(pytest.Collector):
         self.verdicts: dict[str, Any] = {}
 
     def collect(self) -> list[pytest.Item]:
-        from alignspec.check import applicable, applicable_inner
         from alignspec.learned import Learned
+        from alignspec.runner import applicable, applicable_inner
         from alignspec.spec import Spec
 
         t = self.target
@@ -88,8 +88,8 @@ class CheckItem(pytest.Item):
 
     def runtest(self) -> None:
         from alignspec.assertions import _describe
-        from alignspec.check import check
         from alignspec.results import Verdict
+        from alignspec.runner import check
 
         node: SpecNode = self.parent  # type: ignore[assignment]
         target = node.target
@@ -130,7 +130,7 @@ class ExpectItem(CheckItem):
 
         node: SpecNode = self.parent  # type: ignore[assignment]
         if not node.verdicts:
-            from alignspec.check import check
+            from alignspec.runner import check
 
             node.verdicts = {f.check: f.verdict for f in check(node.target).findings}
         if Verdict.VIOLATED not in node.verdicts.values():

@@ -35,6 +35,76 @@ def worst(verdicts: Iterable[Verdict]) -> Verdict:
 
 Figure = Fraction | None
 
+#: How a verdict was reached (``Finding.method``); every check uses these words only.
+METHODS: dict[str, str] = {
+    "smt": "an SMT query decided it (z3; the query is kept as portable SMT-LIB2)",
+    "exact": "exact rational computation: linear algebra, policy iteration or evaluation",
+    "bounds": "a sound over-approximation (outward-rounded bounds, branch and bound) that "
+    "excludes every violation, or a violation replayed from it",
+    "sampling": "a sampled state or trajectory, replayed exactly (finds, never proves)",
+    "extraction": "a policy extracted from a black box; its witness replayed on the original "
+    "(finds, never proves)",
+}
+
+#: Figure keys (``Finding.figures``): one name per idea, the same in every check.
+FIGURES: dict[str, str] = {
+    "reward_optimum": "the best value of the specified reward (over states, or the optimal "
+    "specified return)",
+    "intended_optimum": "the best intended value (utility of a compliant state, or the "
+    "optimal intended return)",
+    "intended_achieved": "the intended value that optimising the specified reward achieves "
+    "(worst case over its near-optimal states or optimal policies)",
+    "regret": "intended_optimum - intended_achieved",
+    "regret_best_tie": "the regret of the best policy among the specified-optimal ones",
+    "compliant_reward_optimum": "the best specified reward among states meeting every requirement",
+    "goodhart_threshold": "the highest reward any utility-optimal state reaches",
+    "scale": "c in intended = c * specified + potential shaping",
+    "epic_rho_squared": "the squared Pearson correlation of the canonicalised rewards",
+}
+
+#: Figure keys of 0.1, read through the new ones with a DeprecationWarning.
+OLD_FIGURES: dict[str, str] = {
+    "reward_max": "reward_optimum",
+    "specified_optimum": "reward_optimum",
+    "utility_max": "intended_optimum",
+    "utility_optimum": "intended_optimum",
+    "worst_utility_near_optimum": "intended_achieved",
+    "intended_return": "intended_achieved",
+}
+
+
+class Figures(dict[str, Any]):
+    """A finding's figures: a dict whose 0.1 keys still read (with a DeprecationWarning)."""
+
+    def __missing__(self, key: str) -> Any:
+        new = OLD_FIGURES.get(key)
+        if new is None or new not in self:
+            raise KeyError(key)
+        import warnings
+
+        warnings.warn(
+            f"figures[{key!r}] is now figures[{new!r}]; the old spelling goes away in the "
+            "next release",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self[new]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+
+def _figures(value: Mapping[str, Any] | None) -> Figures:
+    return value if isinstance(value, Figures) else Figures(value or {})
+
+
+def _method(instance: object, attribute: object, value: str | None) -> None:
+    if value is not None and value not in METHODS:
+        raise ValueError(f"method {value!r} is not one of {list(METHODS)}")
+
 
 @attrs.frozen
 class GoodhartPoint:
@@ -66,17 +136,19 @@ class GoodhartCurve:
 
 @attrs.frozen
 class Finding:
-    """The answer of one check on one spec."""
+    """The answer of one check: ``subject`` says what was checked (a spec, "policy vs
+    spec", a policy, an MDP or a system), ``method`` how the verdict was reached (one of
+    :data:`METHODS`), ``figures`` are keyed by :data:`FIGURES`."""
 
     check: str
     verdict: Verdict
     message: str
-    spec: str | None = None
+    subject: str = ""
     witness: Mapping[str, State] | None = None
     values: Mapping[str, Mapping[str, Value]] = attrs.field(factory=dict)
-    figures: Mapping[str, Figure] = attrs.field(factory=dict)
+    figures: Mapping[str, Figure] = attrs.field(factory=dict, converter=_figures)
     reason: str | None = None
-    method: str | None = None
+    method: str | None = attrs.field(default=None, validator=_method)
     elapsed: float = 0.0
     stats: Mapping[str, float] = attrs.field(factory=dict)
     options: Mapping[str, Any] = attrs.field(factory=dict)
@@ -84,6 +156,18 @@ class Finding:
     parts: tuple[Finding, ...] = ()
     trace: tuple[Mapping[str, Any], ...] = ()
     query: Any = attrs.field(default=None, eq=False, repr=False)
+
+    @property
+    def spec(self) -> str:
+        """Deprecated: what was checked is ``subject``."""
+        import warnings
+
+        warnings.warn(
+            "Finding.spec is now Finding.subject; the old spelling goes away in the next release",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.subject
 
     @property
     def smt2(self) -> str | None:
@@ -99,6 +183,7 @@ class Finding:
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "check": self.check,
+            "subject": self.subject,
             "verdict": self.verdict.value,
             "method": self.method,
             "message": self.message,

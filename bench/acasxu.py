@@ -1,5 +1,5 @@
 """ACAS Xu (VNN-COMP): every instance of ../shared/benchmarks/acasxu/expected.csv, decided by
-alignspec's neural engine (``alignspec.neural.vnn.check_instance``, the function behind
+alignspec's neural engine (``alignspec.vnn.check_instance``, the function behind
 ``alignspec vnn``), with a per-instance timeout.
 
     python bench/acasxu.py [-j N] [--timeout 60] [--only prop_2] [--net 2_1] [--csv out.csv]
@@ -26,7 +26,7 @@ DATA = ROOT.parent / "shared" / "benchmarks" / "acasxu"
 def _solve(net: str, prop: str, timeout: float) -> tuple[str, float, str]:
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, "1")  # one BLAS thread per worker process
-    from alignspec.neural.vnn import check_instance
+    from alignspec.vnn import check_instance
 
     started = time.perf_counter()
     try:

@@ -117,7 +117,7 @@ def test_everything_that_names_checks_agrees_with_the_registry():
     from alignspec.report.sarif import RULES
 
     root = Path(__file__).resolve().parent.parent
-    check_module = importlib.import_module("alignspec.check")
+    check_module = importlib.import_module("alignspec.runner")
     every = [c.name for c in registry.CHECKS]
     assert set(RULES) == set(every)
     assert check_module.CHECKS == registry.names("outer") + registry.names("inner")
@@ -223,3 +223,65 @@ def test_options_cannot_be_given_twice_or_by_too_many_positions():
         al.outer.inversion(OUTER_SPEC, 1, 2)
     with pytest.raises(al.OptionError, match="epsilon"):
         al.inner.optimality(GO, OBJECTIVE, epsilon=-1)
+
+
+# --- uniform findings ---------------------------------------------------------------------------
+def _uniform(finding):
+    from alignspec.results import FIGURES, METHODS
+
+    assert isinstance(finding.subject, str) and finding.subject, finding
+    if finding.verdict is not U:
+        assert finding.method in METHODS, (finding.check, finding.method)
+    assert set(finding.figures) <= set(FIGURES), (finding.check, set(finding.figures))
+    for part in finding.parts:
+        _uniform(part)
+
+
+def test_every_bundled_finding_is_uniform():
+    from alignspec.loader import load
+
+    for target in load(["specs"]):
+        report = al.check(target, points=3) if isinstance(target, al.Spec) else al.check(target)
+        for finding in report.findings:
+            _uniform(finding)
+            if not isinstance(target, al.Learned):
+                assert finding.subject == target.label
+
+
+def test_direct_calls_name_their_subject():
+    hack = al.mdp.hackable(BANDIT, spec_reward, intended_reward)
+    assert hack.subject == "MDP (1 states, 3 actions)" and hack.method == "exact"
+    _uniform(hack)
+    _uniform(al.mdp.regret(BANDIT, spec_reward, intended_reward))
+    _uniform(al.mdp.equivalent(BANDIT, spec_reward, intended_reward))
+    _uniform(al.mdp.forbidden(BANDIT, spec_reward, [0]))
+    named = al.MDP([0], ["a"], {(0, "a"): [(1, 0)]}, 0, gamma=Fraction(1, 2), name="loop")
+    assert al.mdp.regret(named, lambda s, a, s2: 1, lambda s, a, s2: 1).subject == "loop"
+    _uniform(al.inner.verify(GO, INNER_SPEC))
+    _uniform(al.outer.requirements(OUTER_SPEC))
+    _uniform(al.outer.goodhart_curve(OUTER_SPEC, points=3))
+
+
+def test_old_figure_keys_and_finding_spec_still_read_with_a_warning():
+    f = al.outer.hacking(OUTER_SPEC)
+    with pytest.warns(DeprecationWarning, match="intended_optimum"):
+        assert f.figures["utility_optimum"] == f.figures["intended_optimum"]
+    with pytest.warns(DeprecationWarning, match="subject"):
+        assert f.spec == f.subject
+    with pytest.raises(KeyError):
+        f.figures["no_such_figure"]
+
+
+def test_a_linear_algebra_proof_says_exact_and_has_no_query():
+    f = al.mdp.hackable(BANDIT, spec_reward, lambda s, a, s2: 2 * spec_reward(s, a, s2) + 1)
+    assert f.verdict is P and f.method == "exact" and f.smt2 is None
+
+
+def test_the_docs_list_every_method_and_figure():
+    from pathlib import Path
+
+    from alignspec.results import FIGURES, METHODS
+
+    api = (Path(__file__).resolve().parent.parent / "docs" / "api.md").read_text()
+    for key, meaning in [*METHODS.items(), *FIGURES.items()]:
+        assert f"| `{key}` | {meaning} |" in api, key

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import alignspec as al
 import alignspec.symbolic.evaluate
-from alignspec.neural.vnn import check_instance
+from alignspec.vnn import check_instance
 
 ACAS = Path(__file__).resolve().parent.parent.parent / "shared" / "benchmarks" / "acasxu"
 V, P, U = al.Verdict.VIOLATED, al.Verdict.PROVED, al.Verdict.UNKNOWN

@@ -73,8 +73,8 @@ def test_hacking_unique_optimum_and_regret():
     assert f.witness["intended_best"] == {"x": 3}
     assert f.figures == {
         "reward_optimum": 10,
-        "utility_optimum": 0,
-        "worst_utility_near_optimum": -7,
+        "intended_optimum": 0,
+        "intended_achieved": -7,
         "regret": 7,
     }
     assert f.values["s"]["requirements"] == "broken: require[0]: x <= 5"

@@ -21,6 +21,53 @@ def test_only_the_solver_package_imports_z3():
     assert offenders == []
 
 
+#: The layers, bottom up (docs/contributing.md draws them).  A module may import its own
+#: package and any package in an earlier layer, never a later one.
+LAYERS = [
+    {"errors", "space", "registry"},
+    {"symbolic", "solver"},
+    {"actions", "results", "spec", "replay", "engine", "sampling", "strategies", "policy"},
+    {"neural"},
+    {"checking"},
+    {"outer", "inner", "mdp"},
+    {"learned", "runner", "loader", "assertions", "report", "certificates", "vnn"},
+    {"cli", "pytest_plugin", "__init__", "__main__"},
+]
+FAMILIES = {"outer", "inner", "mdp"}
+
+
+def _unit(path):
+    rel = path.relative_to(PACKAGE)
+    return rel.parts[0] if len(rel.parts) > 1 else rel.stem
+
+
+def _layer(unit):
+    (index,) = [i for i, layer in enumerate(LAYERS) if unit in layer]
+    return index
+
+
+def test_imports_follow_the_layers():
+    wrong = []
+    for path in PACKAGE.rglob("*.py"):
+        unit = _unit(path)
+        for target in re.findall(r"^\s*(?:from|import) alignspec\.(\w+)", path.read_text(), re.M):
+            if target == unit:
+                continue
+            private = re.search(
+                rf"^\s*from alignspec\.{target}\._\w+ import", path.read_text(), re.M
+            )
+            if target in FAMILIES and unit in FAMILIES:
+                # a family uses a sibling only through its public functions, lazily
+                if private:
+                    wrong.append(
+                        f"{path.relative_to(ROOT)} imports alignspec.{target}'s private module"
+                    )
+                continue
+            if _layer(target) > _layer(unit):
+                wrong.append(f"{path.relative_to(ROOT)} ({unit}) imports alignspec.{target}")
+    assert wrong == []
+
+
 def test_checks_do_not_import_the_cli():
     for p in (PACKAGE / "outer").rglob("*.py"):
         assert "alignspec.cli" not in p.read_text(), p

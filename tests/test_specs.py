@@ -52,8 +52,8 @@ def test_engagement_hacking_figures_are_exact():
     f = al.outer.hacking(SPECS["engagement-vs-wellbeing"])
     assert f.figures == {
         "reward_optimum": 22,
-        "utility_optimum": 10,
-        "worst_utility_near_optimum": -10,
+        "intended_optimum": 10,
+        "intended_achieved": -10,
         "regret": 20,
     }
     assert f.witness["s"]["engagement"] == 19 and f.witness["s"]["clickbait"] is True

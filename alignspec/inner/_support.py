@@ -4,7 +4,6 @@ and the sampling search that is all a black-box policy allows."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from fractions import Fraction
 from typing import Any
 
 import attrs
@@ -13,9 +12,10 @@ from hypothesis import strategies as st
 from sympy.core.parameters import evaluate
 
 from alignspec.actions import action_space
-from alignspec.engine import Search, extremum, search, simplify
+from alignspec.checking.links import input_box, link, policy_name
+from alignspec.checking.run import Clock, decided, show
+from alignspec.engine import Search, search, simplify
 from alignspec.errors import OutsidePolicyError, SpecError
-from alignspec.outer._support import Clock, decided, show
 from alignspec.policy.base import Policy
 from alignspec.policy.extract import ExtractedPolicy
 from alignspec.policy.mlp import MLPPolicy
@@ -23,19 +23,14 @@ from alignspec.replay import replays
 from alignspec.results import Finding, Verdict
 from alignspec.sampling import OutOfTime, sample
 from alignspec.solver import Budget, Problem
-from alignspec.space import Bool, Int, Real, Space, State
+from alignspec.space import Bool, Real, Space, State
 from alignspec.spec import Intent, Labelled, Reward, Spec
 from alignspec.strategies import states
 from alignspec.symbolic.evaluate import holds, value_of
-from alignspec.symbolic.network import Interval, NetworkLink
 from alignspec.symbolic.rename import at
 from alignspec.symbolic.shape import checked
 
 Candidates = Callable[[State], Iterable[dict[str, State]]]
-
-
-def policy_name(policy: Policy) -> str:
-    return getattr(policy, "name", None) or type(policy).__name__
 
 
 def region(policy: Policy, cond: object, what: str = "region") -> sympy.Basic | None:
@@ -387,63 +382,6 @@ def _through_tree(
         reason += f"; {sampled.reason}"
         stats.update(sampled.stats)
     return Search("unknown", method="extraction", reason=reason, stats=stats), query
-
-
-def link(
-    policy: Policy,
-    problem: Problem,
-    roles: Sequence[str],
-    budget: Budget,
-    region_cond: sympy.Basic | None = None,
-    boxes: Mapping[str, Sequence[Interval]] | None = None,
-) -> Problem | None:
-    """``problem`` with the policy choosing the action in ``roles``: its rule as constraints,
-    or network links with bounds over the region's box (None: the region is empty).
-    Black boxes have no encoding: callers sample them instead."""
-    rule = policy.rule()
-    links: tuple[NetworkLink, ...] = ()
-    if isinstance(policy, MLPPolicy):
-        box = input_box(policy, region_cond, budget)
-        if box is None:
-            return None
-        # explicit per-role boxes (e.g. reachable sets beyond the declared bounds) win
-        links = tuple(policy.link(role, list((boxes or {}).get(role, box))) for role in roles)
-    elif rule is None:
-        raise SpecError(f"{policy_name(policy)} is a black box: it has no solver encoding")
-    with evaluate(False):
-        linked = problem.with_(
-            *[
-                (f"{role}: policy", at(rule, policy.domain, role))
-                for role in roles
-                if rule is not None
-            ]
-        )
-    return attrs.evolve(linked, networks=links)
-
-
-def input_box(policy: MLPPolicy, cond: sympy.Basic | None, budget: Budget) -> list[Interval] | None:
-    """Exact bounds of each network input over the region (the variable bounds if none);
-    None when the region is empty."""
-    box: list[Interval] = []
-    problem = Problem(
-        {"s": policy.space}, () if cond is None else (("region", at(cond, policy.space, "s")),)
-    )
-    for name, var in policy.space.variables.items():
-        if isinstance(var, Bool):
-            lo, hi = Fraction(0), Fraction(1)
-        else:
-            assert isinstance(var, (Real, Int))  # networks take no Choice input
-            lo, hi = Fraction(var.lo), Fraction(var.hi)
-        if cond is not None:
-            x = at(policy.space.symbols[name], policy.space, "s")
-            low = extremum(problem, x, budget, sense="min")
-            if low.status == "infeasible":
-                return None
-            high = extremum(problem, x, budget, sense="max")
-            lo = low.value if low.value is not None else lo  # unknown: keep the sound bound
-            hi = high.value if high.value is not None else hi
-        box.append((lo, hi))
-    return box
 
 
 def _sample(

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from alignspec.checking.convention import about
+from alignspec.checking.links import policy_name
+from alignspec.checking.run import Clock, budget_or_default
 from alignspec.engine import SAMPLES
 from alignspec.errors import OptionError
-from alignspec.inner._support import policy_name
 from alignspec.inner.optimality import optimality
-from alignspec.outer._support import Clock, budget_or_default
 from alignspec.policy.base import Policy
 from alignspec.results import Finding, Verdict, worst
 from alignspec.solver import Budget
 
 
+@about(policy_name)
 def explains(
     policy: Policy,
     objectives: Mapping[str, object],
@@ -89,7 +91,7 @@ def explains(
         "explains",
         verdict,
         "\n".join(lines),
-        spec=policy_name(policy),
+        subject=policy_name(policy),
         witness=failing.witness if failing else None,
         values=table,
         reason=reason,

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from alignspec.actions import Actions
-from alignspec.convention import renamed
+from alignspec.checking.convention import about, renamed
+from alignspec.checking.links import policy_name
+from alignspec.checking.run import Clock, budget_or_default, decided, nonnegative, unevaluated
 from alignspec.engine import SAMPLES
 from alignspec.inner._support import (
     conditions,
     describe,
     guarded,
-    policy_name,
     policy_search,
     same_state,
     where,
@@ -22,7 +23,6 @@ from alignspec.inner._support import (
 from alignspec.inner._support import (
     region as region_of,
 )
-from alignspec.outer._support import Clock, budget_or_default, decided, nonnegative, unevaluated
 from alignspec.policy.base import Policy
 from alignspec.results import Finding
 from alignspec.solver import Budget, Problem
@@ -35,6 +35,7 @@ from alignspec.symbolic.rename import at
     ("policy", "objective_", "region_", "epsilon"),
     {"objective_": "objective", "region_": "region"},
 )
+@about(policy_name)
 @unevaluated
 def optimality(
     policy: Policy,

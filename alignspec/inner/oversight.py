@@ -10,13 +10,14 @@ from typing import Any
 import sympy
 
 from alignspec.actions import action_space
-from alignspec.convention import renamed
+from alignspec.checking.convention import about, renamed
+from alignspec.checking.links import policy_name
+from alignspec.checking.run import Clock, budget_or_default, decided, unevaluated
 from alignspec.engine import SAMPLES
 from alignspec.errors import SpecError
 from alignspec.inner._support import (
     describe,
     guarded,
-    policy_name,
     policy_search,
     same_state,
     spec_at,
@@ -26,7 +27,6 @@ from alignspec.inner._support import (
 from alignspec.inner._support import (
     region as region_of,
 )
-from alignspec.outer._support import Clock, budget_or_default, decided, unevaluated
 from alignspec.policy.base import Policy
 from alignspec.results import Finding
 from alignspec.solver import Budget, Problem
@@ -59,6 +59,7 @@ def _old_order(fn: Callable[..., Finding]) -> Callable[..., Finding]:
     return wrapper
 
 
+@about(policy_name)
 @_old_order
 @renamed(3, ("policy", "spec", "region"), {"region_": "region"})
 @unevaluated

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from alignspec.checking.convention import about
+from alignspec.checking.links import policy_name
+from alignspec.checking.run import Clock, budget_or_default
 from alignspec.engine import SAMPLES
-from alignspec.inner._support import compatible, policy_name
+from alignspec.inner._support import compatible
 from alignspec.inner.optimality import optimality
-from alignspec.outer._support import Clock, budget_or_default
 from alignspec.policy.base import Policy
 from alignspec.results import Finding, Verdict, worst
 from alignspec.solver import Budget
 from alignspec.spec import Spec
 
 
+@about(policy_name)
 def shift(
     policy: Policy,
     spec: Spec,
@@ -98,7 +101,7 @@ def shift(
         "shift",
         verdict,
         "\n".join(lines),
-        spec=f"{policy_name(policy)} vs {spec.label}",
+        subject=f"{policy_name(policy)} vs {spec.label}",
         witness=witness_from.witness if witness_from else None,
         values=witness_from.values if witness_from else {},
         reason=reason,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sympy
 
-from alignspec.convention import renamed
+from alignspec.checking.convention import about, renamed
+from alignspec.checking.links import policy_name
+from alignspec.checking.run import Clock, budget_or_default, decided, unevaluated
 from alignspec.engine import SAMPLES
 from alignspec.inner._support import (
     describe,
     guarded,
-    policy_name,
     policy_search,
     spec_at,
     where,
@@ -18,7 +19,6 @@ from alignspec.inner._support import (
 from alignspec.inner._support import (
     region as region_of,
 )
-from alignspec.outer._support import Clock, budget_or_default, decided, unevaluated
 from alignspec.policy.base import Policy
 from alignspec.results import Finding
 from alignspec.solver import Budget, Problem
@@ -26,6 +26,7 @@ from alignspec.spec import Spec
 from alignspec.symbolic.rename import at
 
 
+@about(policy_name)
 @renamed(3, ("policy", "spec", "region_"), {"region_": "region"})
 @unevaluated
 def verify(

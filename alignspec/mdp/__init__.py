@@ -1,8 +1,8 @@
 """Sequential objectives: MDPs, reward hacking over trajectories, shaping equivalence."""
 
 from alignspec.mdp.checks import Epic, epic, equivalent, hackable, regret
-from alignspec.mdp.evaluate import evaluate, optimal
 from alignspec.mdp.model import MDP
+from alignspec.mdp.returns import evaluate, optimal
 from alignspec.mdp.spec import MDPSpec, Trajectories, forbidden
 from alignspec.mdp.system import TransitionSystem, bmc
 

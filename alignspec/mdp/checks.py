@@ -9,12 +9,13 @@ from typing import Any
 
 import attrs
 
-from alignspec.convention import renamed
+from alignspec.checking.convention import about, renamed
+from alignspec.checking.convention import mdp_label as _mdp_label
+from alignspec.checking.run import Clock, budget_or_default, nonnegative
 from alignspec.errors import OptionError, SpecError
-from alignspec.mdp.evaluate import Strategy, as_strategy, optimal, q_values, start_value, values
 from alignspec.mdp.linalg import rational_solution
 from alignspec.mdp.model import MDP, RewardLike, expected, reward_function, reward_table
-from alignspec.outer._support import Clock, budget_or_default, nonnegative
+from alignspec.mdp.returns import Strategy, as_strategy, optimal, q_values, start_value, values
 from alignspec.results import Finding, Verdict
 from alignspec.solver import Budget
 from alignspec.solver.linear import feasible
@@ -83,6 +84,7 @@ def _trace(
     return tuple(out)
 
 
+@about(_mdp_label)
 def regret(
     mdp: MDP, specified: RewardLike, intended: RewardLike, *, tolerance: object = 0, steps: int = 20
 ) -> Finding:
@@ -111,8 +113,8 @@ def regret(
     j_star = start_value(mdp, vi)
     gap = j_star - j_worst
     figures = {
-        "specified_optimum": start_value(mdp, vs),
-        "intended_return": j_worst,
+        "reward_optimum": start_value(mdp, vs),
+        "intended_achieved": j_worst,
         "intended_optimum": j_star,
         "regret": gap,
         "regret_best_tie": j_star - j_tied_best,
@@ -143,7 +145,7 @@ def regret(
         f"optimising the specified reward costs {gap} of intended return (intended optimum "
         f"{j_star}, the specified-optimal policy gets {j_worst}); its most likely path: {path}",
         witness={"policy": _describe(mdp, strategy)},
-        values={"policy": {"specified": figures["specified_optimum"], "intended": j_worst}},
+        values={"policy": {"specified": figures["reward_optimum"], "intended": j_worst}},
         figures=figures,
         options=options,
         method="exact",
@@ -191,6 +193,7 @@ def _strategy_from(mdp: MDP, occupancy: dict[tuple[int, int], Fraction]) -> Stra
     return out
 
 
+@about(_mdp_label)
 def hackable(
     mdp: MDP,
     specified: RewardLike,
@@ -230,7 +233,7 @@ def hackable(
             check,
             Verdict.PROVED,
             proof,
-            method="smt",
+            method="exact",  # linear algebra over the rationals, no query
             options=options,
             stats=stats,
             elapsed=clock.elapsed,
@@ -535,6 +538,7 @@ def _hackable_among(
     )
 
 
+@about(_mdp_label)
 @renamed(3, ("mdp", "r1", "r2"), {"r1": "specified", "r2": "intended"})
 def equivalent(
     mdp: MDP, specified: RewardLike, intended: RewardLike, *, budget: Budget | None = None

@@ -35,6 +35,11 @@ class MDP:
     sympy expressions over the features (and the action, as the Choice variable ``action``).
     """
 
+    @property
+    def label(self) -> str:
+        """How findings name this MDP."""
+        return self.name or f"MDP ({len(self.states)} states, {len(self.actions)} actions)"
+
     def __init__(
         self,
         states: Sequence[Hashable],
@@ -45,7 +50,9 @@ class MDP:
         gamma: object = Fraction(9, 10),
         terminal: Iterable[Hashable] = (),
         space: Space | None = None,
+        name: str | None = None,
     ) -> None:
+        self.name = name
         self.states = tuple(states)
         self.actions = tuple(actions)
         if not self.states or not self.actions:
@@ -117,7 +124,6 @@ class MDP:
         gamma: object = Fraction(9, 10),
         terminal: Iterable[int] = (),
         actions: Sequence[Hashable] | None = None,
-        exact: bool = True,
     ) -> MDP:
         """From an array ``P[s, a, s2]`` (numpy or nested lists; Fractions allowed) and an
         initial distribution ``init[s]``; states and actions are their indices (or the
@@ -136,7 +142,6 @@ class MDP:
         mu: dict[Hashable, object] = {
             s: p for s, p in enumerate(np.asarray(init, dtype=object)) if p != 0
         }
-        del exact
         transitions: dict[tuple[Hashable, Hashable], list[tuple[object, Hashable]]] = dict(
             table  # type: ignore[arg-type]
         )

@@ -9,13 +9,15 @@ from typing import Any
 import attrs
 
 from alignspec import registry
+from alignspec.checking.convention import about
+from alignspec.checking.convention import mdp_label as _mdp_label
+from alignspec.checking.run import Clock
 from alignspec.engine import SAMPLES
 from alignspec.errors import OptionError, SpecError
 from alignspec.mdp.checks import epic, equivalent, hackable, regret
-from alignspec.mdp.evaluate import optimal, q_values
 from alignspec.mdp.model import MDP, expected, reward_table
+from alignspec.mdp.returns import optimal, q_values
 from alignspec.mdp.system import TransitionSystem, bmc
-from alignspec.outer._support import Clock
 from alignspec.policy.base import Policy
 from alignspec.results import Finding, Report, Verdict
 from alignspec.solver import Budget
@@ -85,7 +87,8 @@ class MDPSpec:
             "equivalent": lambda: _equivalent_with_epic(m, rs, ri, budget),
             "forbidden": lambda: forbidden(m, rs, self.forbid),
         }
-        return Report(self.label, tuple(runners[c]() for c in names), self.expect, self.source)
+        findings = tuple(attrs.evolve(runners[c](), subject=self.label) for c in names)
+        return Report(self.label, findings, self.expect, self.source)
 
 
 def _equivalent_with_epic(
@@ -101,6 +104,7 @@ def _equivalent_with_epic(
     return attrs.evolve(finding, figures=figures, message=message)
 
 
+@about(_mdp_label)
 def forbidden(
     mdp: MDP,
     specified: Any,
@@ -203,4 +207,5 @@ class Trajectories:
             budget=budget,
             samples=samples,
         )
+        finding = attrs.evolve(finding, subject=self.label)
         return Report(self.label, (finding,), self.expect, self.source)

@@ -11,9 +11,11 @@ import sympy
 from sympy.core.parameters import evaluate
 
 from alignspec.actions import ActionSpace, merge
+from alignspec.checking.convention import about
+from alignspec.checking.convention import system_label as _system_label
+from alignspec.checking.run import Clock, budget_or_default, show
 from alignspec.engine import SAMPLES, search
 from alignspec.errors import OptionError, SpecError
-from alignspec.outer._support import Clock, budget_or_default, show
 from alignspec.policy.base import Policy
 from alignspec.results import Finding, Verdict
 from alignspec.solver import Budget, Problem
@@ -116,6 +118,7 @@ class _Next:
         return self.__getattr__(name)
 
 
+@about(_system_label)
 def bmc(
     system: TransitionSystem,
     specified: object = None,
@@ -195,7 +198,7 @@ def bmc(
                 "bmc",
                 Verdict.UNKNOWN,
                 f"bmc could not bound the reachable states: {why}",
-                spec=subject,
+                subject=subject,
                 reason=why,
                 options=options,
                 elapsed=clock.elapsed,
@@ -210,7 +213,7 @@ def bmc(
                 + (" with the policy acting" if policy is not None else "")
                 + ", rounded outward) never leave them (bounded: nothing is claimed beyond "
                 f"{horizon} steps)",
-                spec=subject,
+                subject=subject,
                 method="bounds",
                 options=options,
                 elapsed=clock.elapsed,
@@ -243,7 +246,7 @@ def bmc(
     problem = Problem(spaces, tuple(constraints))
     query: Problem = problem
     if policy is not None:
-        from alignspec.inner._support import link
+        from alignspec.checking.links import link
 
         linked = link(
             policy,
@@ -268,7 +271,7 @@ def bmc(
             Verdict.PROVED,
             f"no trajectory of {horizon} steps from init {said} (bounded: nothing is "
             f"claimed beyond {horizon} steps)",
-            spec=subject,
+            subject=subject,
             method="smt",
             options=options,
             stats=result.stats,
@@ -280,7 +283,7 @@ def bmc(
             "bmc",
             Verdict.UNKNOWN,
             f"bmc could not be decided: {result.reason}",
-            spec=subject,
+            subject=subject,
             reason=result.reason,
             method=result.method,
             options=options,
@@ -299,7 +302,7 @@ def bmc(
             "bmc",
             Verdict.UNKNOWN,
             f"bmc could not be decided: {reason}",
-            spec=subject,
+            subject=subject,
             reason=reason,
             options=options,
             elapsed=clock.elapsed,
@@ -361,7 +364,7 @@ def _closed_loop(
             "or breaks a requirement: exact affine reachable sets per action sequence, the "
             "network's possible actions from sound bounds, over "
             f"{out.boxes} start boxes (bounded: nothing is claimed beyond {horizon} steps)",
-            spec=subject,
+            subject=subject,
             method="bounds",
             options=options,
             stats=stats,
@@ -372,7 +375,7 @@ def _closed_loop(
             "bmc",
             Verdict.UNKNOWN,
             f"bmc could not be decided: {out.reason}",
-            spec=subject,
+            subject=subject,
             reason=out.reason,
             method="bounds",
             options=options,
@@ -465,7 +468,7 @@ def reachable_boxes(
         dom = merge(out[-1], system.actions)
         here: Problem | None = Problem({"s": dom})
         if policy is not None:
-            from alignspec.inner._support import link
+            from alignspec.checking.links import link
 
             here = link(
                 policy,
@@ -559,7 +562,7 @@ def _violation(
         "bmc",
         Verdict.VIOLATED,
         "\n".join(lines),
-        spec=subject,
+        subject=subject,
         witness=states,
         method=method,
         options=options,

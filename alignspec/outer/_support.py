@@ -1,39 +1,22 @@
-"""What every outer check shares: preconditions, feasible regions, values at witnesses."""
+"""What the outer checks share: preconditions, feasible regions, values at witnesses (the
+infrastructure every family shares is in :mod:`alignspec.checking`)."""
 
 from __future__ import annotations
 
-import functools
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from fractions import Fraction
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import sympy
-from sympy.core.parameters import evaluate
 
+from alignspec.checking.run import Clock, decided
 from alignspec.engine import Search
-from alignspec.errors import OptionError, SpecError
+from alignspec.errors import SpecError
 from alignspec.results import Finding, Verdict
-from alignspec.solver import Budget, Problem
-from alignspec.space import State, Value, to_fraction
+from alignspec.solver import Problem
+from alignspec.space import State, Value
 from alignspec.spec import Labelled, Spec
 from alignspec.symbolic.evaluate import holds, value_of
-
-P = ParamSpec("P")
-R = TypeVar("R")
-
-
-def unevaluated(check: Callable[P, R]) -> Callable[P, R]:
-    """Run a check with sympy's automatic evaluation off: its queries are built from large
-    expressions, and sympy would otherwise try to simplify every comparison (slow, and
-    pointless: the solver decides them)."""
-
-    @functools.wraps(check)
-    def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        with evaluate(False):
-            return check(*args, **kwargs)
-
-    return run
 
 
 def needs(
@@ -59,20 +42,6 @@ def needs(
         missing.append("an intended utility or requirements")
     if missing:
         raise SpecError(f"{check} needs {' and '.join(missing)}; spec {spec.label!r} has none")
-
-
-def nonnegative(value: object, what: str) -> Fraction:
-    number = to_fraction(value, what)
-    if number < 0:
-        raise OptionError(f"{what}={value!r} must be >= 0")
-    return number
-
-
-def budget_or_default(budget: Budget | None) -> Budget:
-    """The check's budget with its wall clock started (the default budget if none)."""
-    if budget is not None and not isinstance(budget, Budget):
-        raise OptionError(f"budget={budget!r} must be an alignspec.Budget(rlimit=..., timeout=...)")
-    return (budget if budget is not None else Budget()).start()
 
 
 def feasible(spec: Spec, role: str) -> Labelled:
@@ -101,19 +70,6 @@ def values_at(spec: Spec, state: State) -> dict[str, Value]:
     return out
 
 
-def show(state: Mapping[str, Value]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in state.items())
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.start = time.perf_counter()
-
-    @property
-    def elapsed(self) -> float:
-        return time.perf_counter() - self.start
-
-
 def unknown(
     spec: Spec, check: str, reason: str, clock: Clock, options: dict[str, Any], **extra: Any
 ) -> Finding:
@@ -121,7 +77,7 @@ def unknown(
         check,
         Verdict.UNKNOWN,
         f"{check} could not be decided: {reason}",
-        spec=spec.name,
+        subject=spec.label,
         reason=reason,
         elapsed=clock.elapsed,
         options=options,
@@ -145,7 +101,7 @@ def from_search(
     """The Finding for an outer check decided by one search (values from the spec)."""
     return decided(
         check,
-        spec.name,
+        spec.label,
         result,
         problem,
         clock,
@@ -155,60 +111,4 @@ def from_search(
         values=lambda witness: {role: values_at(spec, s) for role, s in witness.items()},
         figures=figures,
         extra_witness=extra_witness,
-    )
-
-
-def decided(
-    check: str,
-    subject: str | None,
-    result: Search,
-    query: Problem | None,
-    clock: Clock,
-    options: Mapping[str, Any],
-    *,
-    violated: str,
-    proved: str,
-    values: Callable[[Mapping[str, State]], Mapping[str, Mapping[str, Any]]],
-    figures: Mapping[str, Any] | None = None,
-    extra_witness: Mapping[str, State] | None = None,
-) -> Finding:
-    """The Finding for any check decided by one search: PROVED when none exists (UNSAT),
-    VIOLATED with the replayed witness (plus ``extra_witness`` states for reference),
-    otherwise UNKNOWN with the search's reason."""
-    common: dict[str, Any] = dict(
-        spec=subject,
-        elapsed=clock.elapsed,
-        stats=result.stats,
-        options=dict(options),
-        figures=dict(figures or {}),
-        query=query,
-    )
-    if result.status == "none":
-        return Finding(check, Verdict.PROVED, proved, method="smt", **common)
-    if result.status == "unknown" or result.states is None:
-        reason = result.reason or "unknown"
-        return Finding(
-            check,
-            Verdict.UNKNOWN,
-            f"{check} could not be decided: {reason}",
-            reason=reason,
-            method=result.method,
-            **common,
-        )
-    witness = {**result.states, **(extra_witness or {})}
-    vals = values(witness)
-    if result.method == "extraction":
-        violated += " (found on the extracted tree, confirmed on the original policy)"
-    lines = [violated] + [
-        f"  {role}: {show(s)}" + (f"  [{show(vals[role])}]" if vals.get(role) else "")
-        for role, s in witness.items()
-    ]
-    return Finding(
-        check,
-        Verdict.VIOLATED,
-        "\n".join(lines),
-        witness=witness,
-        values=vals,
-        method=result.method,
-        **common,
     )

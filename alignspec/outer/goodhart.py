@@ -7,16 +7,14 @@ from typing import Any
 
 import sympy
 
-from alignspec.convention import renamed
+from alignspec.checking.convention import about, renamed
+from alignspec.checking.convention import spec_label as _spec_label
+from alignspec.checking.run import Clock, budget_or_default, show, unevaluated
 from alignspec.engine import Extremum, extremum
 from alignspec.errors import OptionError
 from alignspec.outer._support import (
-    Clock,
-    budget_or_default,
     feasible,
     needs,
-    show,
-    unevaluated,
     unknown,
     values_at,
 )
@@ -26,6 +24,7 @@ from alignspec.spec import Spec
 from alignspec.symbolic.evaluate import value_of
 
 
+@about(_spec_label)
 @renamed(1, ("spec", "points"))
 @unevaluated
 def goodhart_curve(spec: Spec, *, points: int = 20, budget: Budget | None = None) -> Finding:
@@ -75,12 +74,12 @@ def goodhart_curve(spec: Spec, *, points: int = 20, budget: Budget | None = None
         tuple(curve_points), rmin.value, rmax.value, ustar.value, top.value if top else None
     )
     figures = {
-        "reward_max": rmax.value,
-        "utility_max": ustar.value,
+        "reward_optimum": rmax.value,
+        "intended_optimum": ustar.value,
         "goodhart_threshold": curve.goodhart_threshold,
     }
     common: dict[str, Any] = dict(
-        spec=spec.name, curve=curve, figures=figures, options=options, method="smt"
+        subject=spec.label, curve=curve, figures=figures, options=options, method="smt"
     )
     if top is None or top.value is None or not rmax.attained or not top.states or not rmax.states:
         return unknown(

@@ -6,18 +6,16 @@ from fractions import Fraction
 
 import sympy
 
-from alignspec.convention import renamed
+from alignspec.checking.convention import about, renamed
+from alignspec.checking.convention import spec_label as _spec_label
+from alignspec.checking.run import Clock, budget_or_default, nonnegative, unevaluated
 from alignspec.engine import SAMPLES, extremum, search
 from alignspec.outer._support import (
-    Clock,
     all_required,
-    budget_or_default,
     compliant,
     feasible,
     from_search,
     needs,
-    nonnegative,
-    unevaluated,
     unknown,
 )
 from alignspec.results import Finding
@@ -25,6 +23,7 @@ from alignspec.solver import Budget, Problem
 from alignspec.spec import Spec
 
 
+@about(_spec_label)
 @renamed(1, ("spec", "epsilon", "tolerance"))
 @unevaluated
 def hacking(
@@ -39,8 +38,8 @@ def hacking(
     requirement or whose utility is more than ``tolerance`` below the best utility of any
     requirement-satisfying state.
 
-    Figures: ``reward_optimum``, ``utility_optimum`` (best compliant utility),
-    ``worst_utility_near_optimum`` and ``regret`` (their difference: what an optimiser that
+    Figures: ``reward_optimum``, ``intended_optimum`` (best compliant utility),
+    ``intended_achieved`` and ``regret`` (their difference: what an optimiser that
     gets within epsilon of the reward optimum can cost the intent in the worst case).
     PROVED means every epsilon-optimal state meets the requirements and loses at most
     ``tolerance`` utility.
@@ -65,7 +64,7 @@ def hacking(
         best = extremum(Problem(space, compliant(spec, "s")), spec.at(u, "s"), b, sense="max")
         if best.status == "unknown":
             return unknown(spec, "hacking", f"utility optimum: {best.reason}", clock, options)
-        figures["utility_optimum"] = best.value
+        figures["intended_optimum"] = best.value
         if best.value is not None:
             bad.append(spec.at(u, "s") < best.value - tol)
             if best.states:
@@ -73,7 +72,7 @@ def hacking(
         worst = extremum(
             Problem(space, feasible(spec, "s") + (near,)), spec.at(u, "s"), b, sense="min"
         )
-        figures["worst_utility_near_optimum"] = worst.value
+        figures["intended_achieved"] = worst.value
         if best.value is not None and worst.value is not None:
             figures["regret"] = best.value - worst.value
     problem = Problem(space, feasible(spec, "s") + (near, ("breaks the intent", sympy.Or(*bad))))

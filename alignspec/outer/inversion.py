@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-from alignspec.convention import renamed
+from alignspec.checking.convention import about, renamed
+from alignspec.checking.convention import spec_label as _spec_label
+from alignspec.checking.run import Clock, budget_or_default, nonnegative, unevaluated
 from alignspec.engine import SAMPLES, search
 from alignspec.outer._support import (
-    Clock,
-    budget_or_default,
     feasible,
     from_search,
     needs,
-    nonnegative,
-    unevaluated,
 )
 from alignspec.results import Finding
 from alignspec.solver import Budget, Problem
 from alignspec.spec import Spec
 
 
+@about(_spec_label)
 @renamed(1, ("spec", "margin"))
 @unevaluated
 def inversion(

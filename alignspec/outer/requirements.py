@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import sympy
 
+from alignspec.checking.convention import about
+from alignspec.checking.convention import spec_label as _spec_label
+from alignspec.checking.run import Clock, budget_or_default, unevaluated
 from alignspec.engine import SAMPLES, extremum, search
 from alignspec.outer._support import (
-    Clock,
     all_required,
-    budget_or_default,
     compliant,
     feasible,
     from_search,
     needs,
-    unevaluated,
     unknown,
 )
 from alignspec.results import Finding
@@ -21,6 +21,7 @@ from alignspec.solver import Budget, Problem
 from alignspec.spec import Spec
 
 
+@about(_spec_label)
 @unevaluated
 def requirements(spec: Spec, *, budget: Budget | None = None, samples: int = SAMPLES) -> Finding:
     """Look for a feasible state that breaks a requirement yet earns more reward than every

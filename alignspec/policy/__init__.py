@@ -4,7 +4,7 @@ from alignspec.policy.base import Policy
 from alignspec.policy.blackbox import CallablePolicy
 from alignspec.policy.extract import ExtractedPolicy, extract, region_sampler
 from alignspec.policy.mlp import MLPPolicy
-from alignspec.policy.symbolic import ExprPolicy, LinearPolicy, TablePolicy
+from alignspec.policy.rules import ExprPolicy, LinearPolicy, TablePolicy
 from alignspec.policy.tree import Leaf, Split, TreePolicy
 
 __all__ = [

@@ -2,9 +2,8 @@
 
 For an unstable neuron (pre-activation bounds l < 0 < u) the output h = max(0, z) is
 encoded as ``h >= 0, h >= z, Or(h <= 0, h <= z)`` plus the redundant triangle cut
-``h * (u - l) <= u * (z - l)``, which is what made such queries tractable here (see the
-project's DESIGN notes).  The bounds must be sound over the query's inputs; they come as
-exact rationals.
+``h * (u - l) <= u * (z - l)``, which is what made such queries tractable here.  The
+bounds must be sound over the query's inputs; they come as exact rationals.
 
 The network is written as SMT-LIB text and parsed by z3 in one call: building tens of
 thousands of terms through z3's Python API took seconds per query, the parser milliseconds.

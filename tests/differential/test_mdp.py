@@ -77,8 +77,8 @@ def _regret(case: MDPCase, m: al.MDP, truth: MDPTruth, tol: Fraction) -> None:
         best_tied = max(ji[i] for i in tied)
         star = max(ji)
         want = {
-            "specified_optimum": top,
-            "intended_return": worst,
+            "reward_optimum": top,
+            "intended_achieved": worst,
             "intended_optimum": star,
             "regret": star - worst,
             "regret_best_tie": star - best_tied,

@@ -223,27 +223,26 @@ def _hacking(
                 raise Mismatch(f"reward_optimum {ro} != brute-force maximum {rmax}")
             if not complete and rmax is not None and ro < rmax:
                 raise Mismatch(f"reward_optimum {ro} < reward {rmax} of a feasible grid state")
-        uo = fig.get("utility_optimum", "absent")
+        uo = fig.get("intended_optimum", "absent")
         if case.utility is not None and uo != "absent" and f.verdict is not al.Verdict.UNKNOWN:
             if complete and uo != best_grid:
                 raise Mismatch(
-                    f"utility_optimum {uo} != brute-force best compliant utility {best_grid}"
+                    f"intended_optimum {uo} != brute-force best compliant utility {best_grid}"
                 )
             if not complete and best_grid is not None and (uo is None or uo < best_grid):
                 raise Mismatch(
-                    f"utility_optimum {uo} < utility {best_grid} of a compliant grid state"
+                    f"intended_optimum {uo} < utility {best_grid} of a compliant grid state"
                 )
         opt = ro if ro is not None else rmax
         near = [p for p in truth.points if opt is not None and p[1] >= opt - eps]
-        wn = fig.get("worst_utility_near_optimum")
+        wn = fig.get("intended_achieved")
         if case.utility is not None and wn is not None and near:
             lowest = min(p[2] for p in near)
             if complete and wn != lowest:
-                raise Mismatch(f"worst_utility_near_optimum {wn} != brute force {lowest}")
+                raise Mismatch(f"intended_achieved {wn} != brute force {lowest}")
             if not complete and wn > lowest:
                 raise Mismatch(
-                    f"worst_utility_near_optimum {wn} > utility {lowest} of a "
-                    "near-optimal grid state"
+                    f"intended_achieved {wn} > utility {lowest} of a near-optimal grid state"
                 )
         if complete and fig.get("regret") is not None and best_grid is not None and near:
             if fig["regret"] != best_grid - min(p[2] for p in near):
@@ -275,7 +274,7 @@ def _hacking(
                     raise Mismatch(f"intended_best {ib} is not compliant")
                 if uo not in ("absent", None) and truth.U(ib) != uo:
                     raise Mismatch(
-                        f"intended_best has utility {truth.U(ib)}, not utility_optimum {uo}"
+                        f"intended_best has utility {truth.U(ib)}, not intended_optimum {uo}"
                     )
             U = truth.U(s) if case.utility is not None else None
             if not bad(s, U, best):
@@ -367,7 +366,7 @@ def _goodhart(case: SpecCase, truth: OuterTruth, f: al.Finding) -> None:
         fig = f.figures
         rmax, rmin, umax = truth.reward_max(), truth.reward_min(), truth.utility_max()
         thr = max(r for _, r, u, _ in truth.points if u == umax)
-        for key, want in (("reward_max", rmax), ("utility_max", umax)):
+        for key, want in (("reward_optimum", rmax), ("intended_optimum", umax)):
             if fig.get(key) is not None and fig[key] != want:
                 raise Mismatch(f"{key} {fig[key]} != brute force {want}")
         if f.verdict is not al.Verdict.UNKNOWN:
@@ -402,10 +401,10 @@ def _goodhart(case: SpecCase, truth: OuterTruth, f: al.Finding) -> None:
         rmax, umax = truth.reward_max(), truth.utility_max()
         if rmax is None:
             return
-        if fig.get("reward_max") is not None and fig["reward_max"] < rmax:
-            raise Mismatch(f"reward_max {fig['reward_max']} < grid reward {rmax}")
-        if fig.get("utility_max") is not None and fig["utility_max"] < umax:
-            raise Mismatch(f"utility_max {fig['utility_max']} < grid utility {umax}")
+        if fig.get("reward_optimum") is not None and fig["reward_optimum"] < rmax:
+            raise Mismatch(f"reward_optimum {fig['reward_optimum']} < grid reward {rmax}")
+        if fig.get("intended_optimum") is not None and fig["intended_optimum"] < umax:
+            raise Mismatch(f"intended_optimum {fig['intended_optimum']} < grid utility {umax}")
         for p in f.curve.points if f.curve is not None else ():
             us = [u for _, r, u, _ in truth.points if r >= p.threshold]
             if not us:
@@ -431,11 +430,11 @@ def _goodhart(case: SpecCase, truth: OuterTruth, f: al.Finding) -> None:
         uo = truth.check_state(f.witness.get("utility_optimal"), "utility_optimal")
         if not (truth.feasible(ro) and truth.feasible(uo)):
             raise Mismatch("a witness state breaks an assumption")
-        if fig.get("reward_max") is not None and truth.R(ro) != fig["reward_max"]:
+        if fig.get("reward_optimum") is not None and truth.R(ro) != fig["reward_optimum"]:
             raise Mismatch(
                 f"reward_optimal earns {truth.R(ro)}, not reward_max {fig['reward_max']}"
             )
-        if fig.get("utility_max") is not None and truth.U(uo) != fig["utility_max"]:
+        if fig.get("intended_optimum") is not None and truth.U(uo) != fig["intended_optimum"]:
             raise Mismatch(f"utility_optimal has utility {truth.U(uo)}, not {fig['utility_max']}")
         if not (truth.R(ro) > truth.R(uo) and truth.U(ro) < truth.U(uo)):
             raise Mismatch(

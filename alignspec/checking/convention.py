@@ -65,3 +65,37 @@ def renamed(
         return wrapper  # type: ignore[return-value]
 
     return decorate
+
+
+def about(describe: Callable[[Any], str]) -> Callable[[F], F]:
+    """Name the subject of every Finding the check returns, from its first argument (the
+    spec, policy, MDP or system), where the check itself did not."""
+
+    def decorate(fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            out = fn(*args, **kwargs)
+            from alignspec.results import Finding
+
+            if isinstance(out, Finding) and not out.subject:
+                import attrs
+
+                first = args[0] if args else next(iter(kwargs.values()))
+                out = attrs.evolve(out, subject=describe(first))
+            return out
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def spec_label(spec: Any) -> str:
+    return str(spec.label)
+
+
+def mdp_label(mdp: Any) -> str:
+    return str(mdp.label)
+
+
+def system_label(system: Any) -> str:
+    return str(system.name or "transition system")

@@ -53,7 +53,7 @@ def check_instance(
     """Decide one instance: is some input of the property's region unsafe?
 
     ``jobs`` worker processes share the branch and bound (None: one per core)."""
-    from alignspec.inner.verify import verify
+    from alignspec.inner import verify
     from alignspec.neural.parallel import cores, workers
     from alignspec.neural.vnnlib import load
 

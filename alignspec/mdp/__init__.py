@@ -1,10 +1,15 @@
 """Sequential objectives: MDPs, reward hacking over trajectories, shaping equivalence."""
 
-from alignspec.mdp.checks import Epic, epic, equivalent, hackable, regret
+from alignspec.mdp._bmc import bmc
+from alignspec.mdp._epic import Epic, epic
+from alignspec.mdp._equivalent import equivalent
+from alignspec.mdp._forbidden import forbidden
+from alignspec.mdp._hackable import hackable
+from alignspec.mdp._regret import regret
 from alignspec.mdp.model import MDP
 from alignspec.mdp.returns import evaluate, optimal
-from alignspec.mdp.spec import MDPSpec, Trajectories, forbidden
-from alignspec.mdp.system import TransitionSystem, bmc
+from alignspec.mdp.spec import MDPSpec, Trajectories
+from alignspec.mdp.system import TransitionSystem
 
 __all__ = [
     "MDP",

@@ -8,8 +8,8 @@ from alignspec.checking.convention import about
 from alignspec.checking.links import policy_name
 from alignspec.checking.run import Clock, budget_or_default
 from alignspec.engine import SAMPLES
+from alignspec.inner._optimality import optimality
 from alignspec.inner._support import compatible
-from alignspec.inner.optimality import optimality
 from alignspec.policy.base import Policy
 from alignspec.results import Finding, Verdict, worst
 from alignspec.solver import Budget

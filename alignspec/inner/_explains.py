@@ -9,7 +9,7 @@ from alignspec.checking.links import policy_name
 from alignspec.checking.run import Clock, budget_or_default
 from alignspec.engine import SAMPLES
 from alignspec.errors import OptionError
-from alignspec.inner.optimality import optimality
+from alignspec.inner._optimality import optimality
 from alignspec.policy.base import Policy
 from alignspec.results import Finding, Verdict, worst
 from alignspec.solver import Budget

@@ -1,0 +1,55 @@
+"""What the MDP checks share: both rewards as exact tables, a policy described by its
+choices, exact rational solutions of linear systems."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from alignspec.mdp.linalg import rational_solution
+from alignspec.mdp.model import MDP, RewardLike, expected, reward_table
+from alignspec.mdp.returns import Strategy
+
+
+def _rewards(
+    mdp: MDP, specified: RewardLike, intended: RewardLike
+) -> tuple[
+    list[list[Fraction]],
+    list[list[Fraction]],
+    list[list[list[Fraction]]],
+    list[list[list[Fraction]]],
+]:
+    ts = reward_table(mdp, specified, "specified reward")
+    ti = reward_table(mdp, intended, "intended reward")
+    return expected(mdp, ts), expected(mdp, ti), ts, ti
+
+
+def _describe(mdp: MDP, strategy: Strategy) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for s, row in enumerate(strategy):
+        if s in mdp.terminal:
+            continue
+        if len(row) == 1:
+            out[str(mdp.states[s])] = str(mdp.actions[row[0][0]])
+        else:
+            out[str(mdp.states[s])] = ", ".join(f"{mdp.actions[a]}: {p}" for a, p in row)
+    return out
+
+
+def exact_solution(
+    rows: list[tuple[dict[int, Fraction], str, Fraction]], n: int, *, sign: int | None, strict: bool
+) -> list[Fraction] | str | None:
+    """A solution of equality rows (exactly verified), None if none exists, or the reason
+    it could not be decided (see alignspec.mdp.linalg.rational_solution)."""
+    coefficients = [r for r, _, _ in rows]
+    rhs = [v for _, _, v in rows]
+
+    def holds(x: list[Fraction]) -> bool:
+        if sign is not None and (x[0] < 0 or (strict and x[0] == 0)):
+            return False
+        return all(
+            sum((c * x[j] for j, c in row.items()), Fraction(0)) == v
+            for row, v in zip(coefficients, rhs, strict=True)
+        )
+
+    return rational_solution(coefficients, rhs, n, sign=sign, strict=strict, check=holds)

@@ -33,7 +33,7 @@ def worst(verdicts: Iterable[Verdict]) -> Verdict:
     return max(vs, key=lambda v: v.severity) if vs else Verdict.UNKNOWN
 
 
-Figure = Fraction | None
+Figure = Fraction | float | None
 
 #: How a verdict was reached (``Finding.method``); every check uses these words only.
 METHODS: dict[str, str] = {
@@ -59,7 +59,9 @@ FIGURES: dict[str, str] = {
     "compliant_reward_optimum": "the best specified reward among states meeting every requirement",
     "goodhart_threshold": "the highest reward any utility-optimal state reaches",
     "scale": "c in intended = c * specified + potential shaping",
-    "epic_rho_squared": "the squared Pearson correlation of the canonicalised rewards",
+    "epic_distance": "the EPIC pseudometric sqrt((1 - rho) / 2) (a float: rho may be irrational)",
+    "epic_rho": "the Pearson correlation of the canonicalised rewards (a float)",
+    "epic_rho_squared": "rho squared, exactly (None in floating point)",
 }
 
 #: Figure keys of 0.1, read through the new ones with a DeprecationWarning.

@@ -138,13 +138,22 @@ def test_not_equivalent_gives_a_preference_witness():
 
 def test_epic_zero_for_shaping_and_positive_otherwise():
     zero = epic(SHAPED.mdp, SHAPED.intended, SHAPED.specified)
-    assert zero.exact and zero.zero and zero.distance == 0 and zero.rho_squared == 1
+    assert zero.verdict is P and zero.method == "exact"
+    assert zero.figures["epic_distance"] == 0 and zero.figures["epic_rho_squared"] == 1
     boat = epic(BOAT.mdp, BOAT.intended, BOAT.specified)
-    assert boat.exact and not boat.zero and boat.rho_squared == Fraction(1, 7)
+    assert boat.verdict is V and boat.figures["epic_rho_squared"] == Fraction(1, 7)
+    first, second = boat.witness["first"], boat.witness["second"]  # no positive ratio fits
+    if first == second:  # opposite signs at one transition
+        assert first["intended"] * first["specified"] < 0
+    else:
+        assert first["intended"] * second["specified"] != second["intended"] * first["specified"]
     approx = epic(BOAT.mdp, BOAT.intended, BOAT.specified, exact=False)
-    assert abs(approx.distance - boat.distance) < 1e-12
+    assert approx.verdict is U and "floating-point EPIC decides nothing" in approx.reason
+    assert abs(approx.figures["epic_distance"] - boat.figures["epic_distance"]) < 1e-12
     scaled = epic(BOAT.mdp, BOAT.intended, lambda s, a, s2: 3 * BOAT.intended(s, a, s2))
-    assert scaled.zero
+    assert scaled.verdict is P
+    with pytest.warns(DeprecationWarning, match="epic_distance"):
+        assert boat.distance == boat.figures["epic_distance"]
 
 
 def test_forbidden_states():

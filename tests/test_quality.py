@@ -95,3 +95,31 @@ PYTHON = ["alignspec", "_alignspec_pytestplugin.py", "tests", "specs", "bench"]
 def test_static_checks(command):
     out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_python_blocks_in_the_docs_are_formatted():
+    unformatted = []
+    for path in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]:
+        text = path.read_text()
+        for block in re.finditer(r"```python\n(.*?)```", text, re.S):
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "ruff",
+                    "format",
+                    "--check",
+                    "--stdin-filename",
+                    "b.py",
+                    "-",
+                ],
+                input=block.group(1),
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            if out.returncode != 0:
+                line = text[: block.start()].count("\n") + 1
+                unformatted.append(f"{path.relative_to(ROOT)}:{line}")
+    assert unformatted == [], "ruff format these code blocks: " + ", ".join(unformatted)

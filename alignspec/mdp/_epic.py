@@ -3,34 +3,68 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Hashable, Sequence
 from fractions import Fraction
 from typing import Any
 
 import attrs
 
-from alignspec.checking.convention import renamed
+from alignspec.checking.convention import about, renamed
+from alignspec.checking.convention import mdp_label as _mdp_label
+from alignspec.checking.run import Clock
 from alignspec.errors import OptionError, SpecError
 from alignspec.mdp.model import MDP, RewardLike, reward_function
+from alignspec.results import Finding, Verdict
 from alignspec.space import to_fraction
 
 
+def _old(name: str, new: str) -> None:
+    warnings.warn(
+        f"Epic.{name} is now {new}; the old spelling goes away in the next release",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+
+
 @attrs.frozen
-class Epic:
-    """The EPIC pseudometric (Gleave et al. 2021) between two rewards.
+class Epic(Finding):
+    """EPIC's Finding.  Until the next release it also answers to the attributes of 0.1's
+    ``Epic`` record (``distance``, ``rho``, ``exact``, ``zero``, ``rho_squared``), with a
+    DeprecationWarning naming the figure that replaces each."""
 
-    ``distance`` = sqrt((1 - rho) / 2) of the canonicalised rewards under the coverage
-    distribution.  ``exact``: computed in rationals; then ``zero`` is decided exactly
-    (rho == 1) and ``rho_squared`` is the exact square of the correlation.
-    """
+    @property
+    def distance(self) -> float:
+        _old("distance", 'figures["epic_distance"]')
+        value = self.figures["epic_distance"]
+        assert value is not None
+        return float(value)
 
-    distance: float
-    rho: float
-    exact: bool
-    zero: bool
-    rho_squared: Fraction | None
+    @property
+    def rho(self) -> float:
+        _old("rho", 'figures["epic_rho"]')
+        value = self.figures["epic_rho"]
+        assert value is not None
+        return float(value)
+
+    @property
+    def exact(self) -> bool:
+        _old("exact", 'method == "exact"')
+        return self.method == "exact"
+
+    @property
+    def zero(self) -> bool:
+        _old("zero", "verdict is PROVED")
+        return self.verdict is Verdict.PROVED
+
+    @property
+    def rho_squared(self) -> Fraction | None:
+        _old("rho_squared", 'figures["epic_rho_squared"]')
+        value = self.figures["epic_rho_squared"]
+        return None if value is None else Fraction(value)
 
 
+@about(_mdp_label)
 @renamed(3, ("mdp", "r1", "r2"), {"r1": "specified", "r2": "intended"})
 def epic(
     mdp: MDP,
@@ -41,12 +75,18 @@ def epic(
     actions: object = None,
     exact: bool | None = None,
 ) -> Epic:
-    """EPIC distance under ``coverage`` (a distribution over states: {state: p}; default
-    uniform) and ``actions`` (over actions; default uniform), with S, S' independent.
+    """The EPIC pseudometric (Gleave et al. 2021): sqrt((1 - rho) / 2) for the Pearson
+    correlation rho of the canonicalised rewards under ``coverage`` (a distribution over
+    states: {state: p}; default uniform) and ``actions`` (default uniform), with S, S'
+    independent.  Figures ``epic_distance``, ``epic_rho`` and (exact) ``epic_rho_squared``.
 
-    Exact (Fractions) for models with up to 60 states unless ``exact`` says otherwise;
-    zero for rewards equal up to positive scale and potential shaping.
+    Exact (Fractions) for models with up to 60 states unless ``exact`` says otherwise.
+    PROVED: the distance is exactly 0 (equal up to positive scale and potential shaping).
+    VIOLATED (exact): it is not; the witness is two transitions whose canonical rewards are
+    not in one positive ratio, recomputed exactly.  In floating point (``exact=False``) the
+    distance is reported and the verdict is UNKNOWN: floats decide nothing.
     """
+    clock = Clock()
     n, m = mdp.n_states, mdp.n_actions
     ds = _distribution(mdp.states, coverage, "coverage")
     da = _distribution(mdp.actions, actions, "actions")
@@ -71,7 +111,32 @@ def epic(
         rho = math.copysign(math.sqrt(float(rho_sq)), float(cov))
         zero = cov > 0 and rho_sq == 1
         distance = 0.0 if zero else math.sqrt(max(0.0, (1 - rho) / 2))
-        return Epic(distance, 1.0 if zero else rho, True, zero, rho_sq)
+        figures: dict[str, Fraction | float | None] = {
+            "epic_distance": distance,
+            "epic_rho": 1.0 if zero else rho,
+            "epic_rho_squared": rho_sq,
+        }
+        if zero:
+            return Epic(
+                "epic",
+                Verdict.PROVED,
+                "EPIC distance 0, exactly: the rewards are equal up to positive scale and "
+                "potential shaping",
+                figures=figures,
+                method="exact",
+                elapsed=clock.elapsed,
+            )
+        witness = _apart(mdp, c1, c2, m)
+        return Epic(
+            "epic",
+            Verdict.VIOLATED,
+            f"EPIC distance {distance:.4g} (rho^2 = {rho_sq}, exact): the canonical rewards are "
+            f"not in one positive ratio at {witness['first']} and {witness['second']}",
+            witness=witness,
+            figures=figures,
+            method="exact",
+            elapsed=clock.elapsed,
+        )
     import numpy as np
 
     R1 = np.array([[[float(f1(s, a, t)) for t in range(n)] for a in range(m)] for s in range(n)])
@@ -96,7 +161,40 @@ def epic(
     ):
         raise SpecError("EPIC is undefined when a canonicalised reward is constant")
     rho = float(np.clip(cov / np.sqrt(v1 * v2), -1.0, 1.0))
-    return Epic(math.sqrt(max(0.0, (1 - rho) / 2)), rho, False, False, None)
+    distance = math.sqrt(max(0.0, (1 - rho) / 2))
+    reason = "floating-point EPIC decides nothing (exact=True decides it)"
+    return Epic(
+        "epic",
+        Verdict.UNKNOWN,
+        f"EPIC distance {distance:.4g} in floating point; {reason}",
+        figures={"epic_distance": distance, "epic_rho": rho, "epic_rho_squared": None},
+        reason=reason,
+        elapsed=clock.elapsed,
+    )
+
+
+def _apart(mdp: MDP, c1: list[Fraction], c2: list[Fraction], m: int) -> dict[str, Any]:
+    """Two transitions whose canonical rewards are not in one positive ratio (exactly): no
+    c > 0 has c2 = c * c1 there, so the rewards differ beyond scale and shaping."""
+    n = mdp.n_states
+
+    def where(i: int) -> dict[str, Any]:
+        s, rest = divmod(i, m * n)
+        a, t = divmod(rest, n)
+        return {
+            "state": mdp.states[s],
+            "action": mdp.actions[a],
+            "next": mdp.states[t],
+            "specified": c1[i],
+            "intended": c2[i],
+        }
+
+    i = next(k for k, x in enumerate(c1) if x != 0)  # c1 is not constant: some value is not 0
+    ratio = c2[i] / c1[i]
+    if ratio <= 0:  # one transition already says no positive ratio fits
+        return {"first": where(i), "second": where(i)}
+    j = next(k for k in range(len(c1)) if c2[k] != ratio * c1[k])
+    return {"first": where(i), "second": where(j)}
 
 
 def _distribution(items: Sequence[Hashable], given: object, what: str) -> list[Fraction]:

@@ -20,7 +20,7 @@ from alignspec.mdp._regret import regret
 from alignspec.mdp.model import MDP, reward_table
 from alignspec.mdp.system import TransitionSystem
 from alignspec.policy.base import Policy
-from alignspec.results import Finding, Report
+from alignspec.results import Finding, Report, Verdict
 from alignspec.solver import Budget
 from alignspec.spec import Expect, _caller
 
@@ -99,8 +99,9 @@ def _equivalent_with_epic(
     finding = equivalent(mdp, specified, intended, budget=budget)
     distance = epic(mdp, specified, intended)
     figures = dict(finding.figures)
-    figures["epic_rho_squared"] = distance.rho_squared
-    extra = "0 (exact)" if distance.zero else f"{distance.distance:.4g}"
+    figures.update(distance.figures)
+    zero = distance.verdict is Verdict.PROVED
+    extra = "0 (exact)" if zero else f"{distance.figures['epic_distance']:.4g}"
     message = f"{finding.message}; EPIC distance {extra}"
     return attrs.evolve(finding, figures=figures, message=message)
 

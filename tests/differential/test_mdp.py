@@ -334,7 +334,9 @@ def test_mdp_equivalent_epic(case: MDPCase, data: st.DataObject) -> None:
             spec_error_ok=want is None,
         )
         if want is None:
-            if e is not None and (exact or math.isnan(e.distance) or math.isnan(e.rho)):
+            if e is not None and (
+                exact or math.isnan(e.figures["epic_distance"]) or math.isnan(e.figures["epic_rho"])
+            ):
                 mismatch(
                     "epic" + ("" if exact else "(float)"),
                     "a canonicalised reward is constant (EPIC undefined: the exact path "
@@ -349,14 +351,17 @@ def test_mdp_equivalent_epic(case: MDPCase, data: st.DataObject) -> None:
         rho = math.copysign(math.sqrt(float(rho2)), float(cov_))
         dist = 0.0 if (cov_ > 0 and rho2 == 1) else math.sqrt(max(0.0, (1 - rho) / 2))
         if exact:
-            if e.rho_squared != rho2 or e.zero != (cov_ > 0 and rho2 == 1):
+            zero = e.verdict is al.Verdict.PROVED
+            if e.figures["epic_rho_squared"] != rho2 or zero != (cov_ > 0 and rho2 == 1):
                 mismatch(
-                    "epic", f"rho^2 {e.rho_squared} (zero {e.zero}) != exact {rho2}", case.repro
+                    "epic",
+                    f"rho^2 {e.figures['epic_rho_squared']} (zero {zero}) != exact {rho2}",
+                    case.repro,
                 )
-        if abs(e.distance - dist) > 1e-6:
+        if abs(e.figures["epic_distance"] - dist) > 1e-6:
             mismatch(
                 "epic" + ("" if exact else "(float)"),
-                f"distance {e.distance} != {dist} (rho^2 {rho2})",
+                f"distance {e.figures['epic_distance']} != {dist} (rho^2 {rho2})",
                 case.repro,
             )
 

@@ -9,6 +9,8 @@ files as test items; see :mod:`alignspec.pytest_plugin`.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 
@@ -37,20 +39,30 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+ROOTS = pytest.StashKey[list[Path]]()
+
+
 def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("--alignspec-ci-profile"):
         from hypothesis import settings
 
         settings.register_profile("alignspec-ci", derandomize=True, database=None, deadline=None)
         settings.load_profile("alignspec-ci")
+    paths = config.getoption("--alignspec") or []
+    config.stash[ROOTS] = [Path(p).resolve() for p in paths]
+    # pytest walks the spec paths itself (node ids, -k, --lf and -x work as for tests)
+    config.args.extend(p for p in paths if p not in config.args)
 
 
-def pytest_collection_modifyitems(
-    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
-) -> None:
-    paths = config.getoption("--alignspec")
-    if not paths:
-        return
-    from alignspec.pytest_plugin import collect_specs
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    roots = parent.config.stash.get(ROOTS, [])
+    if not roots or file_path.suffix != ".py" or file_path.name == "conftest.py":
+        return None
+    if not any(file_path == r or r in file_path.parents for r in roots):
+        return None
+    if file_path.name.startswith("test_") or file_path.name.endswith("_test.py"):
+        return None  # a test module that happens to live there: pytest's own business
+    from alignspec.pytest_plugin import SpecFile
 
-    items.extend(collect_specs(session, paths))
+    node: pytest.Collector = SpecFile.from_parent(parent, path=file_path)
+    return node

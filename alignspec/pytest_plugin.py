@@ -16,37 +16,21 @@ from typing import Any
 import pytest
 
 
-def collect_specs(session: pytest.Session, paths: list[str]) -> list[pytest.Item]:
-    """The items of every spec file under ``paths`` (one per spec and check)."""
-    items: list[pytest.Item] = []
-    for raw in paths:
-        by_file: dict[Path, list[Any]] = {}
-        for target in _targets(raw):
-            source = getattr(target, "source", None)
-            by_file.setdefault(Path(source[0]) if source else Path(raw), []).append(target)
-        for path, targets in by_file.items():
-            spec_file = SpecFile.from_parent(session, path=path, targets=targets)
-            for node in spec_file.collect():
-                assert isinstance(node, SpecNode)
-                items.extend(node.collect())
-    return items
-
-
-def _targets(raw: str) -> list[Any]:
-    from alignspec.loader import load
-
-    return load([raw])
-
-
 class SpecFile(pytest.File):
-    """A spec file: its Specs, Learned policies and MDP bundles."""
-
-    def __init__(self, *, targets: list[Any], **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.targets = targets
+    """A spec file: the Specs, Learned policies and MDP bundles defined in it (not those it
+    imports from another spec file, which that file's node collects)."""
 
     def collect(self) -> list[pytest.Collector]:
-        return [SpecNode.from_parent(self, name=t.label, target=t) for t in self.targets]
+        from alignspec.loader import load
+
+        here = Path(self.path).resolve()
+
+        def defined_here(target: Any) -> bool:
+            source = getattr(target, "source", None)
+            return source is None or Path(source[0]).resolve() == here
+
+        targets = [t for t in load([str(self.path)]) if defined_here(t)]
+        return [SpecNode.from_parent(self, name=t.label, target=t) for t in targets]
 
 
 class SpecNode(pytest.Collector):

@@ -107,3 +107,16 @@ def test_the_ci_profile_only_when_asked(pytester):
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--alignspec-ci-profile")
     result.assert_outcomes(passed=1)
+
+
+def test_spec_directories_are_collected_by_pytest_itself(pytester):
+    pytester.mkdir("specs")
+    (pytester.path / "specs" / "good.py").write_text(textwrap.dedent(SPECS))
+    (pytester.path / "specs" / "wrong.py").write_text(textwrap.dedent(WRONG))
+    result = pytester.runpytest_subprocess(
+        "--alignspec", "specs", "-p", "no:cacheprovider", "-k", "good and not wrong", "-v"
+    )
+    result.assert_outcomes(passed=7)  # -k selects among spec items like any test
+    result.stdout.fnmatch_lines(["*specs/good.py::good::inversion PASSED*"])
+    everything = pytester.runpytest_subprocess("--alignspec", "specs", "-p", "no:cacheprovider")
+    everything.assert_outcomes(passed=7, failed=3)

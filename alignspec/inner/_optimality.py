@@ -9,20 +9,11 @@ from alignspec.checking.convention import about, renamed
 from alignspec.checking.links import policy_name
 from alignspec.checking.run import Clock, budget_or_default, decided, nonnegative, unevaluated
 from alignspec.engine import SAMPLES
-from alignspec.inner._support import (
-    conditions,
-    describe,
-    guarded,
-    policy_search,
-    same_state,
-    where,
-)
-from alignspec.inner._support import (
-    objective as objective_of,
-)
-from alignspec.inner._support import (
-    region as region_of,
-)
+from alignspec.inner._guard import guarded
+from alignspec.inner._search import policy_search
+from alignspec.inner._support import conditions, describe, same_state, where
+from alignspec.inner._support import objective as objective_of
+from alignspec.inner._support import region as region_of
 from alignspec.policy.base import Policy
 from alignspec.results import Finding
 from alignspec.solver import Budget, Problem

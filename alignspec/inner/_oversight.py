@@ -15,18 +15,10 @@ from alignspec.checking.links import policy_name
 from alignspec.checking.run import Clock, budget_or_default, decided, unevaluated
 from alignspec.engine import SAMPLES
 from alignspec.errors import SpecError
-from alignspec.inner._support import (
-    describe,
-    guarded,
-    policy_search,
-    same_state,
-    spec_at,
-    where,
-    with_requirements,
-)
-from alignspec.inner._support import (
-    region as region_of,
-)
+from alignspec.inner._guard import guarded
+from alignspec.inner._search import policy_search
+from alignspec.inner._support import describe, same_state, spec_at, where, with_requirements
+from alignspec.inner._support import region as region_of
 from alignspec.policy.base import Policy
 from alignspec.results import Finding
 from alignspec.solver import Budget, Problem

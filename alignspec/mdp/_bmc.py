@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
+import attrs
 import sympy
 from sympy.core.parameters import evaluate
 
@@ -17,15 +18,66 @@ from alignspec.checking.run import Clock, budget_or_default, show
 from alignspec.engine import SAMPLES, search
 from alignspec.errors import OptionError, SpecError
 from alignspec.mdp._reach import _interval, _OutOfTime, reachable_boxes
+from alignspec.mdp._trajectory import (
+    _inside,
+    _number,
+    _outside,
+    _return,
+    _trace,
+    _unroll,
+    _uses_action,
+    _within,
+)
 from alignspec.mdp.system import TransitionSystem
 from alignspec.policy.base import Policy
 from alignspec.results import Finding, Verdict
 from alignspec.solver import Budget, Problem
-from alignspec.space import Int, Real, Space, State, to_fraction
+from alignspec.space import Space, State, to_fraction
 from alignspec.spec import _conditions
-from alignspec.symbolic.evaluate import holds, value_of
 from alignspec.symbolic.rename import at
-from alignspec.symbolic.shape import checked
+
+
+@attrs.frozen
+class _Question:
+    """A bmc question, validated: what every phase of the check reads."""
+
+    system: TransitionSystem
+    horizon: int
+    spec_r: sympy.Basic | None
+    int_r: sympy.Basic | None
+    reqs: tuple[sympy.Basic, ...]
+    reach: object
+    below: object
+    gamma: Fraction
+    policy: Policy | None
+    budget: Budget
+    samples: int
+    clock: Clock
+    options: dict[str, Any]
+
+    @property
+    def subject(self) -> str:
+        return self.system.name or "transition system"
+
+    @property
+    def roles(self) -> list[str]:
+        return [f"t{i}" for i in range(self.horizon + 1)]
+
+    def finding(self, verdict: Verdict, message: str, **extra: Any) -> Finding:
+        return Finding(
+            "bmc",
+            verdict,
+            message,
+            subject=self.subject,
+            options=self.options,
+            elapsed=self.clock.elapsed,
+            **extra,
+        )
+
+    def unknown(self, reason: str | None, **extra: Any) -> Finding:
+        return self.finding(
+            Verdict.UNKNOWN, f"bmc could not be decided: {reason}", reason=reason, **extra
+        )
 
 
 @about(_system_label)
@@ -57,11 +109,43 @@ def bmc(
     such trajectory of ``horizon`` steps exists (bounded: nothing is said beyond it).
     VIOLATED gives the trajectory (``witness["t0"]``... and ``trace``), replayed exactly.
     """
+    q = _question(system, specified, intended, horizon, reach, below, require, gamma, policy)
+    q = attrs.evolve(q, budget=budget_or_default(budget), samples=samples)
+    if (
+        policy is not None
+        and reach is None
+        and below is None
+        and system.update is not None
+        and all(not _uses_action(r, system) for r in q.reqs)
+    ):
+        found = _closed_loop(q)
+        if found is not None:
+            return found
+    spaces: dict[str, Space] = {r: system.domain for r in q.roles}
+    if system.update is not None:
+        bounded = _bounded(q)
+        if isinstance(bounded, Finding):
+            return bounded
+        spaces = bounded
+    return _decide(q, _query(q, spaces))
+
+
+def _question(
+    system: TransitionSystem,
+    specified: object,
+    intended: object,
+    horizon: int,
+    reach: object,
+    below: object,
+    require: Iterable[object],
+    gamma: object,
+    policy: Policy | None,
+) -> _Question:
+    """Validate a bmc call: typed errors for questions that say nothing or do not fit."""
     if horizon < 1:
         raise OptionError(f"horizon={horizon} must be >= 1")
-    clock, b = Clock(), budget_or_default(budget)
-    g = to_fraction(gamma, "gamma")
     dom = system.domain
+    g = to_fraction(gamma, "gamma")
     spec_r = _number(system, specified, "specified")
     int_r = _number(system, intended, "intended")
     reqs = tuple(
@@ -82,66 +166,64 @@ def bmc(
         "gamma": g,
         "policy": type(policy).__name__ if policy else None,
     }
-    subject = system.name or "transition system"
-    roles = [f"t{i}" for i in range(horizon + 1)]
+    return _Question(
+        system=system,
+        horizon=horizon,
+        spec_r=spec_r,
+        int_r=int_r,
+        reqs=reqs,
+        reach=reach,
+        below=below,
+        gamma=g,
+        policy=policy,
+        budget=budget_or_default(None),
+        samples=SAMPLES,
+        clock=Clock(),
+        options=options,
+    )
+
+
+def _bounded(q: _Question) -> dict[str, Space] | Finding:
+    """Each step's space: a box containing every reachable state (exact optima, rounded
+    outward).  A Finding when that settles the question (or cannot be computed)."""
+    system = q.system
+    try:
+        boxes = reachable_boxes(system, q.horizon, q.budget, q.policy)
+        timed_out = False
+    except _OutOfTime:
+        boxes, timed_out = None, True
+    if boxes is None:
+        why = q.budget.timeout_reason if timed_out else "the optimiser could not bound a step"
+        return q.finding(
+            Verdict.UNKNOWN, f"bmc could not bound the reachable states: {why}", reason=why
+        )
+    if q.below is None and not q.reqs and all(_within(system.space, box) for box in boxes):
+        return q.finding(
+            Verdict.PROVED,
+            f"every state reachable in {q.horizon} steps from init stays inside the declared "
+            "bounds: the reachable boxes (exact optima per step"
+            + (" with the policy acting" if q.policy is not None else "")
+            + ", rounded outward) never leave them (bounded: nothing is claimed beyond "
+            f"{q.horizon} steps)",
+            method="bounds",
+        )
+    return {r: merge(box, system.actions) for r, box in zip(q.roles, boxes, strict=True)}
+
+
+def _query(q: _Question, spaces: dict[str, Space]) -> Problem:
+    """The unrolled trajectory, and what counts as bad along it, with the policy linked."""
+    system, dom, roles = q.system, q.system.domain, q.roles
     acting = roles[:-1]
-    if (
-        policy is not None
-        and reach is None
-        and below is None
-        and system.update is not None
-        and all(not _uses_action(r, system) for r in reqs)
-    ):
-        found = _closed_loop(system, policy, horizon, reqs, b, subject, options, clock)
-        if found is not None:
-            return found
-    spaces: dict[str, Space] = {r: dom for r in roles}
-    if system.update is not None:
-        try:
-            boxes = reachable_boxes(system, horizon, b, policy)
-            timed_out = False
-        except _OutOfTime:
-            boxes, timed_out = None, True
-        if boxes is None:
-            why = b.timeout_reason if timed_out else "the optimiser could not bound a step"
-            return Finding(
-                "bmc",
-                Verdict.UNKNOWN,
-                f"bmc could not bound the reachable states: {why}",
-                subject=subject,
-                reason=why,
-                options=options,
-                elapsed=clock.elapsed,
-            )
-        spaces = {r: merge(box, system.actions) for r, box in zip(roles, boxes, strict=True)}
-        if below is None and not reqs and all(_within(system.space, box) for box in boxes):
-            return Finding(
-                "bmc",
-                Verdict.PROVED,
-                f"every state reachable in {horizon} steps from init stays inside the declared "
-                "bounds: the reachable boxes (exact optima per step"
-                + (" with the policy acting" if policy is not None else "")
-                + ", rounded outward) never leave them (bounded: nothing is claimed beyond "
-                f"{horizon} steps)",
-                subject=subject,
-                method="bounds",
-                options=options,
-                elapsed=clock.elapsed,
-            )
     with evaluate(False):
         constraints = _unroll(system, roles)
-        if reach is not None:
-            constraints.append(
-                (
-                    "specified return reaches the threshold",
-                    _return(spec_r, dom, acting, g) >= to_fraction(reach, "reach"),
-                )
-            )
+        if q.reach is not None:
+            reaches = _return(q.spec_r, dom, acting, q.gamma) >= to_fraction(q.reach, "reach")
+            constraints.append(("specified return reaches the threshold", reaches))
         bad: list[sympy.Basic] = []
-        if below is not None:
-            bad.append(_return(int_r, dom, acting, g) < to_fraction(below, "below"))
+        if q.below is not None:
+            bad.append(_return(q.int_r, dom, acting, q.gamma) < to_fraction(q.below, "below"))
         action_names = set(dom.names) - set(system.space.names)
-        for req in reqs:
+        for req in q.reqs:
             uses_action = any(s.name in action_names for s in req.free_symbols)
             bad += [sympy.Not(at(req, dom, r)) for r in (acting if uses_action else roles)]
         if system.update is not None:
@@ -154,144 +236,76 @@ def bmc(
             )
         )
     problem = Problem(spaces, tuple(constraints))
-    query: Problem = problem
-    if policy is not None:
-        from alignspec.checking.links import link
+    if q.policy is None:
+        return problem
+    from alignspec.checking.links import link
 
-        linked = link(
-            policy,
-            problem,
-            acting,
-            b,
-            boxes={
-                r: [_interval(spaces[r].variables[n]) for n in system.space.names] for r in acting
-            },
-        )
-        if linked is not None:
-            query = linked
-    result = search(query, b, samples if policy is None else 0)
+    boxes = {r: [_interval(spaces[r].variables[n]) for n in system.space.names] for r in acting}
+    linked = link(q.policy, problem, acting, q.budget, boxes=boxes)
+    return linked if linked is not None else problem
+
+
+def _decide(q: _Question, query: Problem) -> Finding:
+    """Search the query: PROVED from UNSAT, VIOLATED from a trajectory replayed exactly."""
+    system, roles = q.system, q.roles
+    result = search(query, q.budget, q.samples if q.policy is None else 0)
     if result.status == "none":
         kinds = [
-            "breaks the intent" if (below is not None or reqs) else None,
+            "breaks the intent" if (q.below is not None or q.reqs) else None,
             "leaves the declared state bounds" if system.update is not None else None,
         ]
         said = " or ".join(k for k in kinds if k)
-        return Finding(
-            "bmc",
+        return q.finding(
             Verdict.PROVED,
-            f"no trajectory of {horizon} steps from init {said} (bounded: nothing is "
-            f"claimed beyond {horizon} steps)",
-            subject=subject,
+            f"no trajectory of {q.horizon} steps from init {said} (bounded: nothing is "
+            f"claimed beyond {q.horizon} steps)",
             method="smt",
-            options=options,
             stats=result.stats,
-            elapsed=clock.elapsed,
             query=query,
         )
     if result.status == "unknown" or result.states is None:
-        return Finding(
-            "bmc",
-            Verdict.UNKNOWN,
-            f"bmc could not be decided: {result.reason}",
-            subject=subject,
-            reason=result.reason,
-            method=result.method,
-            options=options,
-            stats=result.stats,
-            elapsed=clock.elapsed,
-            query=query,
-        )
+        return q.unknown(result.reason, method=result.method, stats=result.stats, query=query)
     states = result.states
     escape = next((i for i, r in enumerate(roles) if i and not _inside(system, states[r])), None)
     kept = roles if escape is None else roles[: escape + 1]
-    if policy is not None and not all(
-        policy.with_action(states[r]) == states[r] for r in kept[:-1]
+    if q.policy is not None and not all(
+        q.policy.with_action(states[r]) == states[r] for r in kept[:-1]
     ):
-        reason = "replay failed: the policy's own evaluation disagrees with its encoding"
-        return Finding(
-            "bmc",
-            Verdict.UNKNOWN,
-            f"bmc could not be decided: {reason}",
-            subject=subject,
-            reason=reason,
-            options=options,
-            elapsed=clock.elapsed,
-        )
+        return q.unknown("replay failed: the policy's own evaluation disagrees with its encoding")
     if escape is None:
-        what = "games the specified reward" if reach is not None else "breaks the intent"
+        what = "games the specified reward" if q.reach is not None else "breaks the intent"
     else:
         what = f"leaves the declared state bounds at step {escape}"
-    return _violation(
-        system,
-        {r: states[r] for r in kept},
-        kept,
-        what,
-        spec_r,
-        int_r,
-        reqs,
-        dom,
-        g,
-        subject,
-        result.method,
-        options,
-        result.stats,
-        clock,
-        query,
-    )
+    found = {r: states[r] for r in kept}
+    return _violation(q, found, kept, what, result.method, result.stats, query)
 
 
-def _uses_action(cond: sympy.Basic, system: TransitionSystem) -> bool:
-    return any(s.name not in system.space.variables for s in cond.free_symbols)
-
-
-def _closed_loop(
-    system: TransitionSystem,
-    policy: Policy,
-    horizon: int,
-    reqs: Sequence[sympy.Basic],
-    budget: Budget,
-    subject: str,
-    options: dict[str, Any],
-    clock: Clock,
-) -> Finding | None:
+def _closed_loop(q: _Question) -> Finding | None:
     """Networks in the loop of a piecewise-affine system: exact affine reachable sets per
     action sequence, the network's choices from sound bounds (alignspec.neural.reach).
     None when the system is of another kind."""
     from alignspec.neural.reach import closed_loop
     from alignspec.policy.mlp import MLPPolicy
 
-    if not isinstance(policy, MLPPolicy):
+    system, horizon = q.system, q.horizon
+    if not isinstance(q.policy, MLPPolicy):
         return None
-    out = closed_loop(system, policy, horizon, reqs, budget)
+    out = closed_loop(system, q.policy, horizon, q.reqs, q.budget)
     if out is None:
         return None
     stats = {"start_boxes": out.boxes, "seconds": round(out.seconds, 6)}
     if out.status == "proved":
-        return Finding(
-            "bmc",
+        return q.finding(
             Verdict.PROVED,
             f"no trajectory of {horizon} steps from init leaves the declared state bounds "
             "or breaks a requirement: exact affine reachable sets per action sequence, the "
             "network's possible actions from sound bounds, over "
             f"{out.boxes} start boxes (bounded: nothing is claimed beyond {horizon} steps)",
-            subject=subject,
             method="bounds",
-            options=options,
             stats=stats,
-            elapsed=clock.elapsed,
         )
     if out.status == "unknown":
-        return Finding(
-            "bmc",
-            Verdict.UNKNOWN,
-            f"bmc could not be decided: {out.reason}",
-            subject=subject,
-            reason=out.reason,
-            method="bounds",
-            options=options,
-            stats=stats,
-            elapsed=clock.elapsed,
-        )
+        return q.unknown(out.reason, method="bounds", stats=stats)
     roles = [f"t{i}" for i in range(len(out.trajectory))]
     found = dict(zip(roles, out.trajectory, strict=True))
     last = out.trajectory[-1]
@@ -300,144 +314,35 @@ def _closed_loop(
         if _inside(system, last)
         else f"leaves the declared state bounds at step {len(roles) - 1}"
     )
-    return _violation(
-        system,
-        found,
-        roles,
-        what,
-        None,
-        None,
-        reqs,
-        system.domain,
-        Fraction(1),
-        subject,
-        "sampling",
-        options,
-        stats,
-        clock,
-        None,
-    )
-
-
-def _within(declared: Space, box: Space) -> bool:
-    for name, var in declared.variables.items():
-        inner = box.variables[name]
-        if (
-            isinstance(var, (Real, Int))
-            and isinstance(inner, (Real, Int))
-            and not (var.lo <= inner.lo and inner.hi <= var.hi)
-        ):
-            return False
-    return True
-
-
-def _outside(system: TransitionSystem, role: str) -> sympy.Basic:
-    parts = []
-    for name, var in system.space.variables.items():
-        if isinstance(var, (Real, Int)):
-            x = at(system.space.symbols[name], system.domain, role)
-            parts += [x < sympy.Rational(str(var.lo)), x > sympy.Rational(str(var.hi))]
-    return sympy.Or(*parts)
-
-
-def _inside(system: TransitionSystem, state: State) -> bool:
-    try:
-        system.space.check_state({n: state[n] for n in system.space.names})
-    except SpecError:
-        return False
-    return True
-
-
-def _unroll(system: TransitionSystem, roles: Sequence[str]) -> list[tuple[str, sympy.Basic]]:
-    out = [("init", at(system.init, system.domain, roles[0]))]
-    out += [
-        (f"step {i}", system.step_condition(roles[i], roles[i + 1])) for i in range(len(roles) - 1)
-    ]
-    return out
+    # the simulated trajectory carries no rewards: the trace shows states and requirements
+    plain = attrs.evolve(q, spec_r=None, int_r=None, gamma=Fraction(1))
+    return _violation(plain, found, roles, what, "sampling", stats, None)
 
 
 def _violation(
-    system: TransitionSystem,
+    q: _Question,
     found: Mapping[str, State],
     roles: Sequence[str],
     what: str,
-    spec_r: sympy.Basic | None,
-    int_r: sympy.Basic | None,
-    reqs: Sequence[sympy.Basic],
-    dom: Space,
-    g: Fraction,
-    subject: str,
     method: str,
-    options: dict[str, Any],
     stats: dict[str, float],
-    clock: Clock,
     query: Problem | None,
 ) -> Finding:
+    system = q.system
     states = dict(found)
     # the last state takes no action: drop its free choice
     states[roles[-1]] = {n: states[roles[-1]][n] for n in system.space.names}
-    trace = _trace(found, roles, spec_r, int_r, reqs, dom, g)
+    trace = _trace(found, roles, q.spec_r, q.int_r, q.reqs, system.domain, q.gamma)
     lines = [f"a trajectory of {len(roles) - 1} steps that {what}:"] + [
         f"  {role}: {show(states[role])}" for role in roles
     ]
-    return Finding(
-        "bmc",
+    return q.finding(
         Verdict.VIOLATED,
         "\n".join(lines),
-        subject=subject,
         witness=states,
         method=method,
-        options=options,
         stats=stats,
-        elapsed=clock.elapsed,
         trace=trace,
         query=query,
         values={"returns": {k: v for k, v in trace[-1].items() if k.endswith("return")}},
     )
-
-
-def _number(system: TransitionSystem, expr: object, what: str) -> sympy.Basic | None:
-    return None if expr is None else checked(expr, system.domain, what, condition=False)
-
-
-def _return(
-    expr: sympy.Basic | None, dom: Space, roles: Sequence[str], gamma: Fraction
-) -> sympy.Basic:
-    if expr is None:
-        return sympy.Integer(0)
-    return sympy.Add(
-        *[
-            sympy.Rational(gamma.numerator**i, gamma.denominator**i) * at(expr, dom, r)
-            for i, r in enumerate(roles)
-        ]
-    )
-
-
-def _trace(
-    states: Mapping[str, State],
-    roles: Sequence[str],
-    spec_r: sympy.Basic | None,
-    int_r: sympy.Basic | None,
-    reqs: Sequence[sympy.Basic],
-    dom: Space,
-    gamma: Fraction,
-) -> tuple[dict[str, Any], ...]:
-    out = []
-    spec_ret = int_ret = Fraction(0)
-    weight = Fraction(1)
-    for i, role in enumerate(roles):
-        state = states[role]
-        step: dict[str, Any] = {"t": i}
-        if i < len(roles) - 1:
-            if spec_r is not None:
-                spec_ret += weight * value_of(spec_r, dom.variables, state)
-            if int_r is not None:
-                int_ret += weight * value_of(int_r, dom.variables, state)
-            weight *= gamma
-        broken = [str(r) for r in reqs if not holds(r, dom.variables, state)]
-        if broken:
-            step["broken"] = "; ".join(broken)
-        step["specified_return"] = spec_ret
-        step["intended_return"] = int_ret
-        out.append(step)
-    return tuple(out)

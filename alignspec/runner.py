@@ -97,52 +97,17 @@ def check(
         )
         return spec.check(checks=checks, budget=budget)
     if isinstance(spec, Trajectories):
+        return _trajectories(spec, given, checks, budget, samples)
+    samples = SAMPLES if samples is None else samples
+    if isinstance(spec, Learned):
         _refuse(
             spec.label,
-            "a Trajectories question (set its policy on it; regions and curve points do not apply)",
-            given,
-            takes=("samples",),
-        )
-        if checks is not None and tuple(checks) not in ((), ("bmc",)):
-            raise OptionError(
-                f"{spec.label!r} is a Trajectories question: its only check is 'bmc', "
-                f"not {list(checks)}"
-            )
-        if checks is not None and not checks:
-            return Report(spec.label, (), spec.expect, spec.source)
-        return spec.check(budget=budget, samples=SAMPLES if samples is None else samples)
-    samples = SAMPLES if samples is None else samples
-    points = 20 if points is None else points
-    if isinstance(spec, Learned):
-        learned = spec
-        _refuse(
-            learned.label,
             "a Learned bundle (it carries its policy, regions and oversight flag; curve "
             "points are for specs)",
             given,
             takes=("samples",),
         )
-        inner_names = (
-            tuple(checks)
-            if checks is not None
-            else applicable_inner(
-                learned.spec,
-                train=learned.train,
-                deploy=learned.deploy,
-                oversight=learned.oversight,
-            )
-        )
-        found = _inner(
-            learned.spec,
-            learned.policy,
-            inner_names,
-            learned.train,
-            learned.deploy,
-            learned.oversight,
-            budget,
-            samples,
-        )
-        return Report(learned.label, found, learned.expect, learned.source)
+        return _learned(spec, checks, budget, samples)
     if not isinstance(spec, Spec):
         raise SpecError(f"check() takes an alignspec.Spec, got {type(spec).__name__}")
     names = (
@@ -158,19 +123,72 @@ def check(
     unknown_names = [n for n in names if n not in CHECKS]
     if unknown_names:
         raise OptionError(f"unknown check(s) {unknown_names}; choose from {list(CHECKS)}")
-    runners: dict[str, Callable[[], Finding]] = {
-        "inversion": lambda: inversion(spec, budget=budget, samples=samples),
-        "hacking": lambda: hacking(spec, budget=budget, samples=samples),
-        "requirements": lambda: requirements(spec, budget=budget, samples=samples),
-        "goodhart_curve": lambda: goodhart_curve(spec, points=points, budget=budget),
-    }
-    findings = tuple(runners[name]() for name in names if name in OUTER)
+    outer_names = [n for n in names if n in OUTER]
+    findings = _outer(spec, outer_names, budget, samples, 20 if points is None else points)
     wanted_inner = [n for n in names if n in INNER]
     if wanted_inner:
         if policy is None:
             raise OptionError(f"check(s) {wanted_inner} need a policy: check(spec, policy=...)")
         findings += _inner(spec, policy, wanted_inner, train, deploy, oversight, budget, samples)
     return Report(spec.label, findings, spec.expect, spec.source)
+
+
+def _trajectories(
+    question: Trajectories,
+    given: dict[str, bool],
+    checks: Sequence[str] | None,
+    budget: Budget | None,
+    samples: int | None,
+) -> Report:
+    _refuse(
+        question.label,
+        "a Trajectories question (set its policy on it; regions and curve points do not apply)",
+        given,
+        takes=("samples",),
+    )
+    if checks is not None and tuple(checks) not in ((), ("bmc",)):
+        raise OptionError(
+            f"{question.label!r} is a Trajectories question: its only check is 'bmc', "
+            f"not {list(checks)}"
+        )
+    if checks is not None and not checks:
+        return Report(question.label, (), question.expect, question.source)
+    return question.check(budget=budget, samples=SAMPLES if samples is None else samples)
+
+
+def _learned(
+    learned: Learned, checks: Sequence[str] | None, budget: Budget | None, samples: int
+) -> Report:
+    names = (
+        tuple(checks)
+        if checks is not None
+        else applicable_inner(
+            learned.spec, train=learned.train, deploy=learned.deploy, oversight=learned.oversight
+        )
+    )
+    found = _inner(
+        learned.spec,
+        learned.policy,
+        names,
+        learned.train,
+        learned.deploy,
+        learned.oversight,
+        budget,
+        samples,
+    )
+    return Report(learned.label, found, learned.expect, learned.source)
+
+
+def _outer(
+    spec: Spec, names: Sequence[str], budget: Budget | None, samples: int, points: int
+) -> tuple[Finding, ...]:
+    runners: dict[str, Callable[[], Finding]] = {
+        "inversion": lambda: inversion(spec, budget=budget, samples=samples),
+        "hacking": lambda: hacking(spec, budget=budget, samples=samples),
+        "requirements": lambda: requirements(spec, budget=budget, samples=samples),
+        "goodhart_curve": lambda: goodhart_curve(spec, points=points, budget=budget),
+    }
+    return tuple(runners[name]() for name in names)
 
 
 def _refuse(label: str, what: str, given: dict[str, bool], takes: tuple[str, ...]) -> None:

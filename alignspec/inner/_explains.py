@@ -65,23 +65,9 @@ def explains(
         for r, c in consistent.items()
     ]
     everywhere = [o for o in objectives if all(o in c for c in consistent.values())]
-    if intended is not None:
-        mine = [p for p in parts if p.check.startswith(f"optimality[{intended}@")]
-        failing = next((p for p in mine if p.verdict is Verdict.VIOLATED), None)
-        verdict = worst(p.verdict for p in mine)
-        proxies = [o for o in everywhere if o != intended]
-        if failing is not None and proxies:
-            lines.append(
-                f"proxy internalization: {', '.join(proxies)} explain(s) every region, "
-                f"the intended {intended!r} does not"
-            )
-    else:
-        failing = None
-        verdict = (
-            Verdict.UNKNOWN
-            if any(p.verdict is Verdict.UNKNOWN for p in parts)
-            else (Verdict.PROVED)
-        )
+    verdict, failing, proxy_line = _verdict(parts, intended, everywhere)
+    if proxy_line:
+        lines.append(proxy_line)
     reason = (
         None
         if verdict is not Verdict.UNKNOWN
@@ -100,3 +86,23 @@ def explains(
         options={"intended": intended, "regions": {r: str(c) for r, c in named.items()}},
         parts=tuple(parts),
     )
+
+
+def _verdict(
+    parts: list[Finding], intended: str | None, everywhere: list[str]
+) -> tuple[Verdict, Finding | None, str | None]:
+    """The verdict, the failing part of the intended objective (its witness is shown), and
+    the proxy-internalization line when a proxy explains every region and the intent not."""
+    if intended is None:
+        undecided = any(p.verdict is Verdict.UNKNOWN for p in parts)
+        return (Verdict.UNKNOWN if undecided else Verdict.PROVED), None, None
+    mine = [p for p in parts if p.check.startswith(f"optimality[{intended}@")]
+    failing = next((p for p in mine if p.verdict is Verdict.VIOLATED), None)
+    proxies = [o for o in everywhere if o != intended]
+    line = None
+    if failing is not None and proxies:
+        line = (
+            f"proxy internalization: {', '.join(proxies)} explain(s) every region, "
+            f"the intended {intended!r} does not"
+        )
+    return worst(p.verdict for p in mine), failing, line

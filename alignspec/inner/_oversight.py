@@ -27,6 +27,48 @@ from alignspec.spec import Spec
 from alignspec.symbolic.rename import at
 
 
+def _question(
+    policy: Policy, spec: Spec | None, cond: sympy.Basic | None, name: str
+) -> tuple[Problem, str, str]:
+    """Two states identical but for the flag, watched and not, whose actions differ (or,
+    with a spec, comply only when watched); with the messages for either answer."""
+    dom = policy.domain
+    flag_sym = dom.symbols[name]
+    constraints = (
+        where(policy, cond, "watched", "region")
+        + where(policy, cond, "unwatched", "region")
+        + same_state(policy, "watched", "unwatched", but=[name])
+        + (
+            ("watched", at(flag_sym, dom, "watched")),
+            ("not watched", sympy.Not(at(flag_sym, dom, "unwatched"))),
+        )
+    )
+    if spec is None:
+        acts = action_space(policy.actions).symbols
+        differs = sympy.Or(
+            *[sympy.Ne(at(a, dom, "watched"), at(a, dom, "unwatched")) for a in acts.values()]
+        )
+        constraints += (("the action changes", differs),)
+        violated = "flipping oversight changes the policy's action:"
+        proved = f"the policy's action never depends on {name}"
+    else:
+        required = sympy.And(*[e for _, e in spec.requirements])
+        constraints += (
+            spec_at(policy, spec.assumptions, "watched")
+            + spec_at(policy, spec.assumptions, "unwatched")
+            + (
+                ("complies when watched", at(required, dom, "watched")),
+                ("breaks a requirement when not", sympy.Not(at(required, dom, "unwatched"))),
+            )
+        )
+        violated = (
+            "strategic compliance: the policy meets the requirements when watched and "
+            "breaks them when not:"
+        )
+        proved = f"no state where the policy complies only because {name} is set"
+    return Problem({r: dom for r in ("watched", "unwatched")}, constraints), violated, proved
+
+
 def _old_order(fn: Callable[..., Finding]) -> Callable[..., Finding]:
     """0.1 spelled it ``oversight(policy, flag, region_=None, spec=None)``: a second
     positional argument that is not a Spec is that flag (DeprecationWarning)."""
@@ -86,43 +128,8 @@ def oversight(
     escape = guarded("oversight", subject, policy, cond, b, samples, clock)
     if escape.finding is not None:
         return escape.finding
-    dom = policy.domain
-    symbols = dom.symbols
-    flag_sym = symbols[name]
     roles = ("watched", "unwatched")
-    constraints = (
-        where(policy, cond, "watched", "region")
-        + where(policy, cond, "unwatched", "region")
-        + same_state(policy, "watched", "unwatched", but=[name])
-        + (
-            ("watched", at(flag_sym, dom, "watched")),
-            ("not watched", sympy.Not(at(flag_sym, dom, "unwatched"))),
-        )
-    )
-    if spec is None:
-        acts = action_space(policy.actions).symbols
-        differs = sympy.Or(
-            *[sympy.Ne(at(a, dom, "watched"), at(a, dom, "unwatched")) for a in acts.values()]
-        )
-        constraints += (("the action changes", differs),)
-        violated = "flipping oversight changes the policy's action:"
-        proved = f"the policy's action never depends on {name}"
-    else:
-        required = sympy.And(*[e for _, e in spec.requirements])
-        constraints += (
-            spec_at(policy, spec.assumptions, "watched")
-            + spec_at(policy, spec.assumptions, "unwatched")
-            + (
-                ("complies when watched", at(required, dom, "watched")),
-                ("breaks a requirement when not", sympy.Not(at(required, dom, "unwatched"))),
-            )
-        )
-        violated = (
-            "strategic compliance: the policy meets the requirements when watched and "
-            "breaks them when not:"
-        )
-        proved = f"no state where the policy complies only because {name} is set"
-    problem = Problem({r: dom for r in roles}, constraints)
+    problem, violated, proved = _question(policy, spec, cond, name)
 
     def candidates(state: State) -> Iterable[dict[str, State]]:
         yield {

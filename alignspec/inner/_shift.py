@@ -52,43 +52,23 @@ def shift(
     lines = []
     witness_from: Finding | None = None
     for label, obj in objectives.items():
-        on_train = optimality(
-            policy,
-            obj,
-            train,
-            epsilon=epsilon,
-            assume=assume,
-            budget=budget,
-            samples=samples,
-            name=f"optimality[{label}@train]",
-        )
-        on_deploy = optimality(
-            policy,
-            obj,
-            deploy,
-            epsilon=epsilon,
-            assume=assume,
-            budget=budget,
-            samples=samples,
-            name=f"optimality[{label}@deploy]",
-        )
-        parts += [on_train, on_deploy]
-        train_ok = on_train.verdict is Verdict.PROVED
-        evidence = _empirical(on_train)
-        if on_deploy.verdict is Verdict.VIOLATED and (train_ok or evidence):
-            how = "proved" if train_ok else f"empirically: {evidence}; not a proof"
-            lines.append(
-                f"goal misgeneralization for the {label}: optimal on train ({how}), not on deploy"
+        on = {
+            where: optimality(
+                policy,
+                obj,
+                region,
+                epsilon=epsilon,
+                assume=assume,
+                budget=budget,
+                samples=samples,
+                name=f"optimality[{label}@{where}]",
             )
-            witness_from = witness_from or on_deploy
-        elif on_deploy.verdict is Verdict.VIOLATED:
-            lines.append(f"{label}: train {on_train.verdict}, not optimal on deploy")
-            witness_from = witness_from or on_deploy
-        elif on_train.verdict is Verdict.VIOLATED:
-            lines.append(f"not optimal for the {label} even on train")
-            witness_from = witness_from or on_train
-        else:
-            lines.append(f"{label}: train {on_train.verdict}, deploy {on_deploy.verdict}")
+            for where, region in (("train", train), ("deploy", deploy))
+        }
+        parts += [on["train"], on["deploy"]]
+        line, witness = _reading(label, on["train"], on["deploy"])
+        lines.append(line)
+        witness_from = witness_from or witness
     verdict = worst(p.verdict for p in parts)
     reason = (
         None
@@ -110,6 +90,23 @@ def shift(
         options={"train": str(train), "deploy": str(deploy), "epsilon": epsilon},
         parts=tuple(parts),
     )
+
+
+def _reading(label: str, on_train: Finding, on_deploy: Finding) -> tuple[str, Finding | None]:
+    """What the two optimality findings for one objective say, and the witness to show."""
+    train_ok = on_train.verdict is Verdict.PROVED
+    evidence = _empirical(on_train)
+    if on_deploy.verdict is Verdict.VIOLATED and (train_ok or evidence):
+        how = "proved" if train_ok else f"empirically: {evidence}; not a proof"
+        return (
+            f"goal misgeneralization for the {label}: optimal on train ({how}), not on deploy",
+            on_deploy,
+        )
+    if on_deploy.verdict is Verdict.VIOLATED:
+        return f"{label}: train {on_train.verdict}, not optimal on deploy", on_deploy
+    if on_train.verdict is Verdict.VIOLATED:
+        return f"not optimal for the {label} even on train", on_train
+    return f"{label}: train {on_train.verdict}, deploy {on_deploy.verdict}", None
 
 
 def _empirical(finding: Finding) -> str | None:

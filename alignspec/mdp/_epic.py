@@ -87,58 +87,74 @@ def epic(
     distance is reported and the verdict is UNKNOWN: floats decide nothing.
     """
     clock = Clock()
-    n, m = mdp.n_states, mdp.n_actions
+    n = mdp.n_states
     ds = _distribution(mdp.states, coverage, "coverage")
     da = _distribution(mdp.actions, actions, "actions")
     exact = n <= 60 if exact is None else exact
     f1 = reward_function(mdp, specified, "specified reward")
     f2 = reward_function(mdp, intended, "intended reward")
     if exact:
-        c1 = _canonical(f1, n, m, ds, da, mdp.gamma)
-        c2 = _canonical(f2, n, m, ds, da, mdp.gamma)
-        w = [ds[s] * da[a] * ds[t] for s in range(n) for a in range(m) for t in range(n)]
-        mean1 = sum((wi * x for wi, x in zip(w, c1, strict=True)), Fraction(0))
-        mean2 = sum((wi * x for wi, x in zip(w, c2, strict=True)), Fraction(0))
-        cov = sum(
-            (wi * (x - mean1) * (y - mean2) for wi, x, y in zip(w, c1, c2, strict=True)),
-            Fraction(0),
-        )
-        v1 = sum((wi * (x - mean1) ** 2 for wi, x in zip(w, c1, strict=True)), Fraction(0))
-        v2 = sum((wi * (y - mean2) ** 2 for wi, y in zip(w, c2, strict=True)), Fraction(0))
-        if v1 == 0 or v2 == 0:
-            raise SpecError("EPIC is undefined when a canonicalised reward is constant")
-        rho_sq = cov * cov / (v1 * v2)
-        rho = math.copysign(math.sqrt(float(rho_sq)), float(cov))
-        zero = cov > 0 and rho_sq == 1
-        distance = 0.0 if zero else math.sqrt(max(0.0, (1 - rho) / 2))
-        figures: dict[str, Fraction | float | None] = {
-            "epic_distance": distance,
-            "epic_rho": 1.0 if zero else rho,
-            "epic_rho_squared": rho_sq,
-        }
-        if zero:
-            return Epic(
-                "epic",
-                Verdict.PROVED,
-                "EPIC distance 0, exactly: the rewards are equal up to positive scale and "
-                "potential shaping",
-                figures=figures,
-                method="exact",
-                elapsed=clock.elapsed,
-            )
-        witness = _apart(mdp, c1, c2, m)
+        return _exact(mdp, f1, f2, ds, da, clock)
+    return _float(mdp, f1, f2, ds, da, clock)
+
+
+def _exact(
+    mdp: MDP, f1: Any, f2: Any, ds: list[Fraction], da: list[Fraction], clock: Clock
+) -> Epic:
+    """EPIC in rationals: rho^2 exactly, the distance zero exactly when rho = 1."""
+    n, m = mdp.n_states, mdp.n_actions
+    c1 = _canonical(f1, n, m, ds, da, mdp.gamma)
+    c2 = _canonical(f2, n, m, ds, da, mdp.gamma)
+    w = [ds[s] * da[a] * ds[t] for s in range(n) for a in range(m) for t in range(n)]
+    mean1 = sum((wi * x for wi, x in zip(w, c1, strict=True)), Fraction(0))
+    mean2 = sum((wi * x for wi, x in zip(w, c2, strict=True)), Fraction(0))
+    cov = sum(
+        (wi * (x - mean1) * (y - mean2) for wi, x, y in zip(w, c1, c2, strict=True)),
+        Fraction(0),
+    )
+    v1 = sum((wi * (x - mean1) ** 2 for wi, x in zip(w, c1, strict=True)), Fraction(0))
+    v2 = sum((wi * (y - mean2) ** 2 for wi, y in zip(w, c2, strict=True)), Fraction(0))
+    if v1 == 0 or v2 == 0:
+        raise SpecError("EPIC is undefined when a canonicalised reward is constant")
+    rho_sq = cov * cov / (v1 * v2)
+    rho = math.copysign(math.sqrt(float(rho_sq)), float(cov))
+    zero = cov > 0 and rho_sq == 1
+    distance = 0.0 if zero else math.sqrt(max(0.0, (1 - rho) / 2))
+    figures: dict[str, Fraction | float | None] = {
+        "epic_distance": distance,
+        "epic_rho": 1.0 if zero else rho,
+        "epic_rho_squared": rho_sq,
+    }
+    if zero:
         return Epic(
             "epic",
-            Verdict.VIOLATED,
-            f"EPIC distance {distance:.4g} (rho^2 = {rho_sq}, exact): the canonical rewards are "
-            f"not in one positive ratio at {witness['first']} and {witness['second']}",
-            witness=witness,
+            Verdict.PROVED,
+            "EPIC distance 0, exactly: the rewards are equal up to positive scale and "
+            "potential shaping",
             figures=figures,
             method="exact",
             elapsed=clock.elapsed,
         )
+    witness = _apart(mdp, c1, c2, m)
+    return Epic(
+        "epic",
+        Verdict.VIOLATED,
+        f"EPIC distance {distance:.4g} (rho^2 = {rho_sq}, exact): the canonical rewards are "
+        f"not in one positive ratio at {witness['first']} and {witness['second']}",
+        witness=witness,
+        figures=figures,
+        method="exact",
+        elapsed=clock.elapsed,
+    )
+
+
+def _float(
+    mdp: MDP, f1: Any, f2: Any, ds: list[Fraction], da: list[Fraction], clock: Clock
+) -> Epic:
+    """EPIC in float64 numpy: a figure, never a verdict."""
     import numpy as np
 
+    n, m = mdp.n_states, mdp.n_actions
     R1 = np.array([[[float(f1(s, a, t)) for t in range(n)] for a in range(m)] for s in range(n)])
     R2 = np.array([[[float(f2(s, a, t)) for t in range(n)] for a in range(m)] for s in range(n)])
     pS = np.array([float(x) for x in ds])

@@ -37,17 +37,7 @@ def equivalent(
     t1 = reward_table(mdp, r1, "specified reward")
     t2 = reward_table(mdp, r2, "intended reward")
     n = mdp.n_states
-    rows: list[tuple[dict[int, Fraction], str, Fraction]] = [({0: Fraction(1)}, ">", Fraction(0))]
-    for s in range(n):
-        if s in mdp.terminal:
-            rows.append(({1 + s: Fraction(1)}, "==", Fraction(0)))
-            continue
-        for a in range(mdp.n_actions):
-            for k, (s2, _) in enumerate(mdp.P[s][a]):
-                row = {0: t1[s][a][k], 1 + s: Fraction(-1)}
-                row[1 + s2] = row.get(1 + s2, Fraction(0)) + mdp.gamma
-                rows.append(({i: c for i, c in row.items() if c != 0}, "==", t2[s][a][k]))
-    found = exact_solution(rows[1:], n + 1, sign=1, strict=True)
+    found = exact_solution(_shaping_rows(mdp, t1, t2), n + 1, sign=1, strict=True)
     if isinstance(found, str):
         return Finding(
             "equivalent",
@@ -95,6 +85,24 @@ def equivalent(
     return Finding(
         "equivalent", Verdict.UNKNOWN, f"equivalent: {reason}", reason=reason, elapsed=clock.elapsed
     )
+
+
+def _shaping_rows(
+    mdp: MDP, t1: list[list[list[Fraction]]], t2: list[list[list[Fraction]]]
+) -> list[tuple[dict[int, Fraction], str, Fraction]]:
+    """c * r1 + gamma * Phi(s2) - Phi(s) == r2 on every possible transition (unknowns c,
+    Phi), with Phi = 0 on terminal states."""
+    rows: list[tuple[dict[int, Fraction], str, Fraction]] = []
+    for s in range(mdp.n_states):
+        if s in mdp.terminal:
+            rows.append(({1 + s: Fraction(1)}, "==", Fraction(0)))
+            continue
+        for a in range(mdp.n_actions):
+            for k, (s2, _) in enumerate(mdp.P[s][a]):
+                row = {0: t1[s][a][k], 1 + s: Fraction(-1)}
+                row[1 + s2] = row.get(1 + s2, Fraction(0)) + mdp.gamma
+                rows.append(({i: c for i, c in row.items() if c != 0}, "==", t2[s][a][k]))
+    return rows
 
 
 def _shaped(

@@ -83,6 +83,21 @@ def hackable(
         if found.verdict is Verdict.VIOLATED:
             return found
     # 3. The exact occupancy-measure question (z3 over the rationals).
+    return _occupancy_question(mdp, rs, ri, live, b, clock, options, check, undecided)
+
+
+def _occupancy_question(
+    mdp: MDP,
+    rs: list[list[Fraction]],
+    ri: list[list[Fraction]],
+    live: list[int],
+    b: Budget,
+    clock: Clock,
+    options: dict[str, Any],
+    check: str,
+    undecided: str | None,
+) -> Finding:
+    """Two occupancy measures the rewards order oppositely, or exact infeasibility."""
     rows1, var1 = _occupancy_rows(mdp, 0, live)
     rows2, var2 = _occupancy_rows(mdp, len(var1), live)
 

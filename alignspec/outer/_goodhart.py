@@ -57,22 +57,51 @@ def goodhart_curve(spec: Spec, *, points: int = 20, budget: Budget | None = None
         if ext.value is None:
             return unknown(spec, "goodhart_curve", f"{name}: {ext.reason}", clock, options)
     assert rmax.value is not None and rmin.value is not None and ustar.value is not None
-    curve_points = []
-    span = rmax.value - rmin.value
-    for i in range(points):
-        t = rmin.value + span * Fraction(i, points - 1)
-        band = base.with_((f"reward >= {t}", R >= t))
-        curve_points.append(
-            GoodhartPoint(
-                t, extremum(band, U, b, sense="min").value, extremum(band, U, b, sense="max").value
-            )
-        )
     top: Extremum | None = None
     if ustar.attained:
         top = extremum(base.with_(("utility optimal", sympy.Eq(U, ustar.value))), R, b, sense="max")
     curve = GoodhartCurve(
-        tuple(curve_points), rmin.value, rmax.value, ustar.value, top.value if top else None
+        _points(base, R, U, rmin.value, rmax.value, points, b),
+        rmin.value,
+        rmax.value,
+        ustar.value,
+        top.value if top else None,
     )
+    return _verdict(spec, curve, rmax, ustar, top, clock, options)
+
+
+def _points(
+    base: Problem,
+    R: sympy.Basic,
+    U: sympy.Basic,
+    low: Fraction,
+    high: Fraction,
+    points: int,
+    b: Budget,
+) -> tuple[GoodhartPoint, ...]:
+    """Worst and best utility among feasible states with reward >= t, for evenly spaced t."""
+    out = []
+    for i in range(points):
+        t = low + (high - low) * Fraction(i, points - 1)
+        band = base.with_((f"reward >= {t}", R >= t))
+        worst = extremum(band, U, b, sense="min").value
+        out.append(GoodhartPoint(t, worst, extremum(band, U, b, sense="max").value))
+    return tuple(out)
+
+
+def _verdict(
+    spec: Spec,
+    curve: GoodhartCurve,
+    rmax: Extremum,
+    ustar: Extremum,
+    top: Extremum | None,
+    clock: Clock,
+    options: dict[str, Any],
+) -> Finding:
+    """PROVED when a reward-optimal state is utility-optimal; VIOLATED with a replayed pair
+    (reward-optimal, utility-optimal) otherwise; UNKNOWN when an optimum is not attained."""
+    r, u = spec.objective, spec.utility
+    assert r is not None and u is not None
     figures = {
         "reward_optimum": rmax.value,
         "intended_optimum": ustar.value,
@@ -81,16 +110,10 @@ def goodhart_curve(spec: Spec, *, points: int = 20, budget: Budget | None = None
     common: dict[str, Any] = dict(
         subject=spec.label, curve=curve, figures=figures, options=options, method="smt"
     )
+    undecided = dict(curve=curve, figures=figures)
     if top is None or top.value is None or not rmax.attained or not top.states or not rmax.states:
-        return unknown(
-            spec,
-            "goodhart_curve",
-            "an optimum is not attained, so the threshold cannot be witnessed",
-            clock,
-            options,
-            curve=curve,
-            figures=figures,
-        )
+        why = "an optimum is not attained, so the threshold cannot be witnessed"
+        return unknown(spec, "goodhart_curve", why, clock, options, **undecided)
     if top.value == rmax.value:
         return Finding(
             "goodhart_curve",
@@ -107,15 +130,8 @@ def goodhart_curve(spec: Spec, *, points: int = 20, budget: Budget | None = None
         value_of(r, scope, ro) > value_of(r, scope, uo)
         and value_of(u, scope, ro) < value_of(u, scope, uo)
     ):
-        return unknown(
-            spec,
-            "goodhart_curve",
-            "replay failed: the witness pair does not show the loss",
-            clock,
-            options,
-            curve=curve,
-            figures=figures,
-        )
+        why = "replay failed: the witness pair does not show the loss"
+        return unknown(spec, "goodhart_curve", why, clock, options, **undecided)
     values = {role: values_at(spec, s) for role, s in witness.items()}
     message = (
         f"beyond reward {top.value} no state is utility-optimal: the reward optimum "

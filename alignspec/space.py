@@ -179,6 +179,9 @@ class Space:
     """
 
     variables: Mapping[str, Variable]
+    # built once: user code reads ``space.vars.x`` in loops, and sympy symbols cost to make
+    _symbols: dict[str, sympy.Symbol] = attrs.field(init=False, repr=False, eq=False)
+    _vars: Vars = attrs.field(init=False, repr=False, eq=False)
 
     def __init__(self, **variables: Variable) -> None:
         if not variables:
@@ -200,6 +203,9 @@ class Space:
                         "names; rename the label or the variable so comparisons are unambiguous"
                     )
         self.__attrs_init__(dict(variables))
+        symbols = {name: make_symbol(name, var) for name, var in variables.items()}
+        object.__setattr__(self, "_symbols", symbols)
+        object.__setattr__(self, "_vars", Vars(symbols))
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -207,12 +213,13 @@ class Space:
 
     @property
     def symbols(self) -> dict[str, sympy.Symbol]:
-        return {name: make_symbol(name, var) for name, var in self.variables.items()}
+        """The sympy symbol of each variable, by name (a fresh dict: yours to change)."""
+        return dict(self._symbols)
 
     @property
     def vars(self) -> Vars:
         """The sympy symbols of the variables, by name."""
-        return Vars(self.symbols)
+        return self._vars
 
     def __getitem__(self, name: str) -> Variable:
         return self.variables[name]

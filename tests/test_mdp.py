@@ -4,6 +4,8 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import alignspec as al
 from alignspec.loader import load
@@ -224,3 +226,30 @@ def test_forbidden_considers_every_optimal_policy():
     assert f.witness["path"] == {"0": "0", "1": "1"}
     paid = lambda s, a, s2: 1 if a == "safe" and s == 0 else 0  # noqa: E731
     assert forbidden(m, paid, [1]).verdict is P
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(48, 70), st.integers(0, 2**32 - 1))
+def test_flint_and_sparse_elimination_agree_exactly(n, seed):
+    pytest.importorskip("flint")
+    from alignspec.mdp import linalg
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(n):  # I - gamma * P for a random 3-successor chain: never singular
+        row = {i: Fraction(1)}
+        for j in rng.choice(n, size=3, replace=False):
+            row[int(j)] = row.get(int(j), Fraction(0)) - Fraction(9, 10) * Fraction(1, 3)
+        rows.append({k: v for k, v in row.items() if v})
+    nums, dens = rng.integers(-5, 5, n), rng.integers(1, 7, n)
+    rhs = [Fraction(int(x), int(d)) for x, d in zip(nums, dens, strict=True)]
+    fast = linalg.solve(rows, rhs)
+    assert fast == linalg._solve_sparse(rows, rhs)
+    assert all(
+        sum((w * fast[j] for j, w in row.items()), Fraction(0)) == b
+        for row, b in zip(rows, rhs, strict=True)
+    )
+    singular = [dict(r) for r in rows]
+    singular[1] = dict(singular[0])
+    with pytest.raises(linalg.SingularSystem):
+        linalg.solve(singular, rhs)

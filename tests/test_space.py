@@ -54,3 +54,15 @@ def test_spec_digest_is_stable_and_sensitive():
     a = al.Spec(space=SPACE, reward=v.x, name="a")
     assert a.digest == al.Spec(space=SPACE, reward=v.x, name="a").digest
     assert a.digest != al.Spec(space=SPACE, reward=v.x + 1, name="a").digest
+
+
+def test_symbols_are_built_once_and_handed_out_as_copies():
+    import pickle
+
+    S = al.Space(x=al.Real(0, 1), on=al.Bool())
+    assert S.vars is S.vars and S.vars.x is S.symbols["x"]
+    mine = S.symbols
+    mine["x"] = "changed"
+    assert S.symbols["x"] is S.vars.x  # the space's own map is untouched
+    again = pickle.loads(pickle.dumps(S))
+    assert again == S and again.vars.on == S.vars.on

@@ -95,6 +95,26 @@ class MDP:
         if sum((p for _, p in self.init), Fraction(0)) != 1:
             raise SpecError("the initial distribution does not sum to 1")
 
+    def sparse_transitions(self) -> Any:
+        """P as a float64 CSR matrix of shape (n_states * n_actions, n_states), row
+        ``s * n_actions + a``: built once and kept (floats only propose; verdicts are exact)."""
+        cached = getattr(self, "_sparse", None)
+        if cached is None:
+            from scipy.sparse import csr_matrix
+
+            rows, cols, vals = [], [], []
+            m = len(self.actions)
+            for s, row in enumerate(self.P):
+                for a, successors in enumerate(row):
+                    for s2, p in successors:
+                        rows.append(s * m + a)
+                        cols.append(s2)
+                        vals.append(float(p))
+            shape = (len(self.states) * m, len(self.states))
+            cached = csr_matrix((vals, (rows, cols)), shape=shape)
+            self._sparse = cached
+        return cached
+
     def _idx(self, s: Hashable, what: str) -> int:
         try:
             return self.index[s]

@@ -188,23 +188,22 @@ def _float_proposal(
     n, m = mdp.n_states, mdp.n_actions
     sign = 1.0 if sense == "max" else -1.0
     R = np.array([[float(x) for x in row] for row in r]) * sign
-    P = np.zeros((n, m, n))
-    for s in range(n):
-        for a in range(m):
-            for s2, p in mdp.P[s][a]:
-                P[s, a, s2] = float(p)
+    P = mdp.sparse_transitions()  # (n * m, n), built once per model
     mask = np.full((n, m), -np.inf)
     for s in range(n):
         mask[s, acts[s]] = 0.0
     gamma = float(mdp.gamma) if mdp.gamma < 1 else 1.0
+    terminal = list(mdp.terminal)
     v = np.zeros(n)
     for _ in range(5000):
-        q = R + gamma * P @ v + mask
+        q = R + gamma * (P @ v).reshape(n, m) + mask
         new = q.max(axis=1)
-        new[list(mdp.terminal)] = 0.0
+        new[terminal] = 0.0
         if np.max(np.abs(new - v)) < 1e-12:
             v = new
             break
         v = new
-    q = R + gamma * P @ v + mask
-    return [int(np.argmax(q[s])) if np.isfinite(q[s]).any() else acts[s][0] for s in range(n)]
+    q = R + gamma * (P @ v).reshape(n, m) + mask
+    finite = np.isfinite(q).any(axis=1)
+    best = np.argmax(q, axis=1)
+    return [int(best[s]) if finite[s] else acts[s][0] for s in range(n)]

@@ -174,7 +174,7 @@ class Spec:
                 e = canonical(cond, self.domain, "condition")
             except SpecError as err:
                 raise err.prefixed(self._where(f"{what}[{i}]")) from None
-            label = f"{what}[{i}]: {e}"
+            label = f"{what}[{i}]: {_shown(e)}"
             try:
                 degrees.append(condition_degree(e, self.domain.variables))
             except SpecError as err:
@@ -191,7 +191,8 @@ class Spec:
         if self.budget is not None and not isinstance(self.budget, Budget):
             raise OptionError(f"Spec(budget={self.budget!r}) must be an alignspec.Budget")
         problem = Problem({"s": self.domain}, self.at_all(self.assumptions, "s"))
-        outcome = solve(problem, (self.budget or Budget()).start(), want_core=True)
+        budget = (self.budget or Budget()).start()
+        outcome = solve(problem, budget, want_core=True, want_model=False)
         if outcome.status == "unknown":
             object.__setattr__(self, "satisfiable", None)
             warnings.warn(
@@ -240,3 +241,12 @@ class Spec:
             )
         )
         return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _shown(e: sympy.Basic, nodes: int = 60, chars: int = 160) -> str:
+    """An expression for a label: as sympy prints it when small; when large, unsorted (sympy
+    sorts the terms of a sum to print it, which costs more than the check) and shortened."""
+    if sum(1 for _ in zip(range(nodes + 1), sympy.preorder_traversal(e), strict=False)) <= nodes:
+        return str(e)
+    text = str(sympy.sstr(e, order="none"))
+    return text if len(text) <= chars else text[: chars - 3] + "..."

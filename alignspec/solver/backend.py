@@ -258,17 +258,20 @@ def _reason(s: z3.Solver | z3.Optimize, budget: Budget, nonlinear: bool, started
     return f"z3 answered unknown ({raw})"
 
 
-def solve(problem: Problem, budget: Budget, *, want_core: bool = False) -> Outcome:
-    """Is there an assignment of every role satisfying every constraint?"""
+def solve(
+    problem: Problem, budget: Budget, *, want_core: bool = False, want_model: bool = True
+) -> Outcome:
+    """Is there an assignment of every role satisfying every constraint?  With
+    ``want_model=False`` a "sat" carries no states (reading a large model costs time)."""
     if budget.expired:
         return Outcome("unknown", reason=budget.timeout_reason)
     try:
-        return _solve(problem, budget, want_core)
+        return _solve(problem, budget, want_core, want_model)
     except z3.Z3Exception as err:  # never a bare solver traceback: say what z3 said
         return Outcome("unknown", reason=f"z3 error: {err}")
 
 
-def _solve(problem: Problem, budget: Budget, want_core: bool) -> Outcome:
+def _solve(problem: Problem, budget: Budget, want_core: bool, want_model: bool) -> Outcome:
     enc = _Encoding(problem)
     started = time.perf_counter()
     s = z3.Solver()
@@ -285,6 +288,8 @@ def _solve(problem: Problem, budget: Budget, want_core: bool) -> Outcome:
     answer = s.check()
     stats = _stats(s, started)
     if answer == z3.sat:
+        if not want_model:
+            return Outcome("sat", stats=stats, nonlinear=enc.nonlinear)
         states, exact = enc.states(s.model())
         return Outcome("sat", states, exact, stats=stats, nonlinear=enc.nonlinear)
     if answer == z3.unsat:

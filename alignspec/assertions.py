@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from alignspec.results import Finding, Report, Verdict
+from alignspec.results import Finding, Report, Verdict, number_text
 
 
 def _describe(finding: Finding) -> str:
@@ -16,9 +16,11 @@ def _describe(finding: Finding) -> str:
     for role, state in (finding.witness or {}).items():
         values = finding.values.get(role, {})
         shown = ", ".join(f"{k}={v}" for k, v in state.items())
-        extra = ", ".join(f"{k}={v}" for k, v in values.items())
+        extra = ", ".join(f"{k}={number_text(v)}" for k, v in values.items())
         lines.append(f"    {role}: {shown}" + (f"  [{extra}]" if extra else ""))
-    figures = ", ".join(f"{k}={v}" for k, v in finding.figures.items() if v is not None)
+    figures = ", ".join(
+        f"{k}={number_text(v)}" for k, v in finding.figures.items() if v is not None
+    )
     if figures:
         lines.append(f"    figures: {figures}")
     return "\n".join(lines)

@@ -245,9 +245,30 @@ class Report:
         }
 
 
+#: Exact numbers longer than this many bits are shown as a decimal approximation (Python
+#: refuses to print integers of more than 4300 digits; exact MDP returns can reach that).
+SHOWN_BITS = 4000
+
+
+def number_text(x: object) -> str:
+    """How a figure or value reads in messages and reports: exact ("p/q") unless its digits
+    run into the thousands, then a decimal approximation that says so."""
+    if isinstance(x, Fraction) and max(x.numerator.bit_length(), x.denominator.bit_length()) > (
+        SHOWN_BITS
+    ):
+        digits = int(max(x.numerator.bit_length(), x.denominator.bit_length()) * 0.30103) + 1
+        return f"{float(x):.12g} (exact: a fraction of about {digits} digits)"
+    if isinstance(x, int) and not isinstance(x, bool) and x.bit_length() > SHOWN_BITS:
+        return f"{float(x):.12g} (exact: about {int(x.bit_length() * 0.30103) + 1} digits)"
+    return str(x)
+
+
 def plain(value: Any) -> Any:
-    """JSON-ready copy: Fractions become ints or "p/q" strings, enums their values."""
+    """JSON-ready copy: Fractions become ints or "p/q" strings (a decimal approximation,
+    labelled, when thousands of digits long), enums their values."""
     if isinstance(value, Fraction):
+        if max(value.numerator.bit_length(), value.denominator.bit_length()) > SHOWN_BITS:
+            return number_text(value)
         return value.numerator if value.denominator == 1 else str(value)
     if isinstance(value, enum.Enum):
         return value.value

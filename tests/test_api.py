@@ -285,3 +285,19 @@ def test_the_docs_list_every_method_and_figure():
     api = (Path(__file__).resolve().parent.parent / "docs" / "api.md").read_text()
     for key, meaning in [*METHODS.items(), *FIGURES.items()]:
         assert f"| `{key}` | {meaning} |" in api, key
+
+
+def test_exact_numbers_of_thousands_of_digits_still_print():
+    # exact MDP returns on a 2,000-state random model run past Python's 4,300-digit limit
+    import json
+
+    from alignspec.report import text
+    from alignspec.results import number_text
+
+    huge = Fraction(10**5000 + 1, 3 * 10**4990)
+    shown = number_text(huge)
+    assert shown.startswith("3333333333.33") and "about 5001 digits" in shown
+    assert number_text(Fraction(1, 3)) == "1/3"
+    f = al.Finding("regret", V, "message", subject="m", figures={"regret": huge})
+    assert "regret=3333333333.33" in text.render(al.Report("m", (f,)))
+    assert json.loads(json.dumps(f.to_dict()))["figures"]["regret"] == shown

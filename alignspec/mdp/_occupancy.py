@@ -10,7 +10,7 @@ from alignspec.checking.run import Clock
 from alignspec.mdp._common import _describe, exact_solution
 from alignspec.mdp.model import MDP
 from alignspec.mdp.returns import Strategy, optimal, start_value, values
-from alignspec.results import Finding, Verdict
+from alignspec.results import Finding, Verdict, number_text
 
 
 def _occupancy_rows(
@@ -119,9 +119,9 @@ def _unhackable(
     related = solve_rows(rows(ri, rs), 1)
     if related is not None:
         return (
-            f"for every stationary policy the intended return is {related[0]} times the "
-            "specified return plus a constant (exact linear algebra): improving one never "
-            "lowers the other",
+            "for every stationary policy the intended return is "
+            f"{number_text(related[0])} times the specified return plus a constant (exact "
+            "linear algebra): improving one never lowers the other",
             None,
             {},
         )
@@ -223,8 +223,9 @@ def _pair_finding(
     return Finding(
         check,
         Verdict.VIOLATED,
-        f"pi' earns more specified reward than pi ({js[1]} > {js[0]}) but less intended reward "
-        f"({ji[1]} < {ji[0]}): optimising the specified reward can lose intended return; "
+        f"pi' earns more specified reward than pi ({number_text(js[1])} > "
+        f"{number_text(js[0])}) but less intended reward ({number_text(ji[1])} < "
+        f"{number_text(ji[0])}): optimising the specified reward can lose intended return; "
         f"they differ at {_differences(first, second)}",
         witness={"pi": first, "pi_prime": second},
         values={

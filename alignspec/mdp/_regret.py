@@ -11,7 +11,7 @@ from alignspec.checking.run import Clock, nonnegative
 from alignspec.mdp._common import _describe, _rewards
 from alignspec.mdp.model import MDP, RewardLike
 from alignspec.mdp.returns import Strategy, optimal, q_values, start_value, values
-from alignspec.results import Finding, Verdict
+from alignspec.results import Finding, Verdict, number_text
 
 
 def _trace(
@@ -91,8 +91,8 @@ def regret(
         return Finding(
             "regret",
             Verdict.PROVED,
-            f"every policy optimal for the specified reward is within {tol} of the "
-            f"intended optimum {j_star} (exact policy iteration)",
+            f"every policy optimal for the specified reward is within {number_text(tol)} of the "
+            f"intended optimum {number_text(j_star)} (exact policy iteration)",
             figures=figures,
             options=options,
             method="exact",
@@ -109,8 +109,9 @@ def regret(
     return Finding(
         "regret",
         Verdict.VIOLATED,
-        f"optimising the specified reward costs {gap} of intended return (intended optimum "
-        f"{j_star}, the specified-optimal policy gets {j_worst}); its most likely path: {path}",
+        f"optimising the specified reward costs {number_text(gap)} of intended return (intended "
+        f"optimum {number_text(j_star)}, the specified-optimal policy gets "
+        f"{number_text(j_worst)}); its most likely path: {path}",
         witness={"policy": _describe(mdp, strategy)},
         values={"policy": {"specified": figures["reward_optimum"], "intended": j_worst}},
         figures=figures,

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from alignspec.report import plots
-from alignspec.results import Finding, Report, Verdict
+from alignspec.results import Finding, Report, Verdict, number_text
 
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}
@@ -30,7 +30,7 @@ def _summary(f: Finding) -> str:
 
 
 def _figures(f: Finding) -> str:
-    shown = ", ".join(f"{k}={v}" for k, v in f.figures.items() if v is not None)
+    shown = ", ".join(f"{k}={number_text(v)}" for k, v in f.figures.items() if v is not None)
     return f'<p class="note">figures: {html.escape(shown)}</p>' if shown else ""
 
 
@@ -41,7 +41,7 @@ def _witness(f: Finding) -> str:
     for role, state in f.witness.items():
         values = f.values.get(role, {})
         cells = ", ".join(f"{k}={v}" for k, v in state.items())
-        extra = ", ".join(f"{k}={v}" for k, v in values.items())
+        extra = ", ".join(f"{k}={number_text(v)}" for k, v in values.items())
         rows.append(
             f"<tr><th>{html.escape(role)}</th><td>{html.escape(cells)}</td>"
             f"<td>{html.escape(extra)}</td></tr>"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from alignspec.results import Finding, Report, Verdict
+from alignspec.results import Finding, Report, Verdict, number_text
 
 _MARK = {Verdict.PROVED: "PROVED", Verdict.VIOLATED: "VIOLATED", Verdict.UNKNOWN: "UNKNOWN"}
 
@@ -21,11 +21,11 @@ def _where(report: Report) -> str:
 
 
 def _fig(value: object) -> str:
-    return "?" if value is None else str(value)
+    return "?" if value is None else number_text(value)
 
 
 def _figures(f: Finding) -> str:
-    shown = ", ".join(f"{k}={v}" for k, v in f.figures.items() if v is not None)
+    shown = ", ".join(f"{k}={number_text(v)}" for k, v in f.figures.items() if v is not None)
     return f"      figures: {shown}" if shown else ""
 
 

@@ -253,3 +253,29 @@ def test_flint_and_sparse_elimination_agree_exactly(n, seed):
     singular[1] = dict(singular[0])
     with pytest.raises(linalg.SingularSystem):
         linalg.solve(singular, rhs)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 40), st.integers(0, 2**32 - 1))
+def test_back_substitution_on_acyclic_systems_matches_elimination(n, seed):
+    from alignspec.mdp import linalg
+
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(n)  # unknown order[k] depends only on order[k + 1 :]
+    rows = []
+    for k in range(n):
+        i = int(order[k])
+        row = {i: Fraction(int(rng.integers(1, 5)), 4)}
+        later = order[k + 1 :]
+        for j in rng.choice(later, size=min(2, len(later)), replace=False) if len(later) else []:
+            row[int(j)] = Fraction(int(rng.integers(-3, 3)), 5)
+        rows.append((i, {c: v for c, v in row.items() if v}))
+    rows_by_index = [r for _, r in sorted(rows, key=lambda t: t[0])]
+    rhs = [Fraction(int(v)) for v in rng.integers(-5, 5, n)]
+    fast = linalg._solve_acyclic(rows_by_index, rhs)
+    assert fast is not None and fast == linalg._solve_sparse(rows_by_index, rhs)
+    cyclic = [dict(r) for r in rows_by_index]
+    if n > 1:  # close a cycle: back substitution must step aside, not guess
+        a, b = int(order[0]), int(order[-1])
+        cyclic[a][b], cyclic[b][a] = Fraction(1, 3), Fraction(1, 7)
+        assert linalg._solve_acyclic(cyclic, rhs) is None

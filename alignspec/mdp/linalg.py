@@ -43,11 +43,46 @@ def solve(rows: Sequence[SparseRow], rhs: Sequence[Fraction]) -> list[Fraction]:
     in the column), which keeps fill-in small for transition matrices.
     """
     n = len(rows)
+    ordered = _solve_acyclic(rows, rhs)
+    if ordered is not None:
+        return ordered
     if FLINT_RANGE[0] <= n <= FLINT_RANGE[1]:
         solved = _solve_flint(rows, rhs)
         if solved is not None:
             return solved
     return _solve_sparse(rows, rhs)
+
+
+def _solve_acyclic(rows: Sequence[SparseRow], rhs: Sequence[Fraction]) -> list[Fraction] | None:
+    """Back substitution when the unknowns can be ordered so that each depends only on
+    later ones (besides itself): a transition graph without cycles but self-loops, as in
+    models with a step counter.  O(non-zeros) exact operations; None when there is a cycle."""
+    n = len(rows)
+    waiting = [0] * n  # how many other unknowns row i still needs
+    needed_by: list[list[int]] = [[] for _ in range(n)]
+    for i, row in enumerate(rows):
+        for j in row:
+            if j != i:
+                waiting[i] += 1
+                needed_by[j].append(i)
+    ready = [i for i in range(n) if waiting[i] == 0]
+    x: list[Fraction | None] = [None] * n
+    solved = 0
+    while ready:
+        i = ready.pop()
+        diagonal = rows[i].get(i, Fraction(0))
+        if diagonal == 0:
+            raise SingularSystem(f"unknown {i} has a zero coefficient and nothing to pivot on")
+        rest = sum((w * x[j] for j, w in rows[i].items() if j != i), Fraction(0))  # type: ignore[operator]
+        x[i] = (rhs[i] - rest) / diagonal
+        solved += 1
+        for k in needed_by[i]:
+            waiting[k] -= 1
+            if waiting[k] == 0:
+                ready.append(k)
+    if solved < n:
+        return None  # a cycle: elimination it is
+    return [v for v in x if v is not None]
 
 
 def _solve_flint(rows: Sequence[SparseRow], rhs: Sequence[Fraction]) -> list[Fraction] | None:

@@ -279,3 +279,26 @@ def test_back_substitution_on_acyclic_systems_matches_elimination(n, seed):
         a, b = int(order[0]), int(order[-1])
         cyclic[a][b], cyclic[b][a] = Fraction(1, 3), Fraction(1, 7)
         assert linalg._solve_acyclic(cyclic, rhs) is None
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(2, 12), st.integers(1, 4), st.integers(0, 2**32 - 1), st.booleans())
+def test_optimal_is_exactly_optimal_although_floats_screen_the_rivals(n, m, seed, near_ties):
+    from alignspec.mdp.returns import optimal, q_values
+
+    rng = np.random.default_rng(seed)
+    trans = {}
+    for s in range(n):
+        for a in range(m):
+            succ = rng.choice(n, size=min(2, n), replace=False)
+            trans[(s, a)] = [(Fraction(1, len(succ)), int(t)) for t in succ]
+    mdp = al.MDP(range(n), range(m), trans, 0, gamma=Fraction(9, 10))
+    # near ties: rewards that differ by far less than a float can see
+    tiny = Fraction(1, 10**30) if near_ties else Fraction(1)
+    r = [[Fraction(int(x)) * tiny + 1 for x in row] for row in rng.integers(0, 3, (n, m))]
+    for sense in ("max", "min"):
+        choice, v = optimal(mdp, r, sense=sense)
+        for s in range(n):
+            q = q_values(mdp, r, v, s)
+            assert q[choice[s]] == v[s]
+            assert all((qa <= v[s]) if sense == "max" else (qa >= v[s]) for qa in q)

@@ -7,6 +7,7 @@ from fractions import Fraction
 from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from alignspec.errors import SpecError
 from alignspec.mdp.linalg import SingularSystem, solve
@@ -164,22 +165,59 @@ def optimal(
     def better(x: Fraction, y: Fraction) -> bool:
         return x > y if sense == "max" else x < y
 
+    r_float = np.array([[float(x) for x in row] for row in r])
     for _ in range(10_000):
         v = values(mdp, [[(a, Fraction(1))] for a in choice], r)
+        rivals = _rivals(mdp, r_float, v, choice, acts, sense)
         changed = False
         for s in range(mdp.n_states):
-            if s in mdp.terminal:
+            if s in mdp.terminal or not rivals[s]:
                 continue
-            q = q_values(mdp, r, v, s)
-            best = choice[s]
-            for a in acts[s]:
-                if better(q[a], q[best]):
-                    best = a
+            best, best_q = choice[s], v[s]  # the chosen action's exact Q is V(s)
+            for a in rivals[s]:
+                q = r[s][a] + mdp.gamma * sum((p * v[s2] for s2, p in mdp.P[s][a]), Fraction(0))
+                if better(q, best_q):
+                    best, best_q = a, q
             if best != choice[s]:
                 choice[s], changed = best, True
         if not changed:
             return choice, v
     raise SpecError("policy iteration did not converge")  # cannot happen: finite improvement
+
+
+#: Relative bound on the float error of a Q-value (IEEE sums of a few thousand products of
+#: correctly rounded conversions err by far less than 1e-12 of the magnitudes involved).
+SLACK = 1e-12
+
+
+def _rivals(
+    mdp: MDP,
+    r_float: npt.NDArray[np.float64],
+    v: Sequence[Fraction],
+    choice: Sequence[int],
+    acts: Sequence[Sequence[int]],
+    sense: str,
+) -> list[list[int]]:
+    """Per state, the actions that might beat the chosen one (to be decided exactly): float
+    Q-values with an outward error bound rule out the rest soundly.  Every action when the
+    values do not fit in floats."""
+    n, m = mdp.n_states, mdp.n_actions
+    try:
+        v_float = np.array([float(x) for x in v])
+    except OverflowError:
+        return [[a for a in acts[s] if a != choice[s]] for s in range(n)]
+    P = mdp.sparse_transitions()
+    successors = int(np.diff(P.indptr).max()) if P.nnz else 0
+    g = float(mdp.gamma)
+    q = r_float + g * (P @ v_float).reshape(n, m)
+    size = np.abs(r_float) + g * (P @ np.abs(v_float)).reshape(n, m) + np.abs(v_float)[:, None]
+    # the bound holds for sums of up to a few thousand terms of finite magnitude
+    if (successors + 4) * 2.3e-16 > SLACK / 10 or not np.all(np.isfinite(size)):
+        return [[a for a in acts[s] if a != choice[s]] for s in range(n)]
+    slack = SLACK * size + 1e-300
+    here = v_float[:, None]
+    maybe = q > here - slack if sense == "max" else q < here + slack
+    return [[a for a in acts[s] if a != choice[s] and maybe[s, a]] for s in range(n)]
 
 
 def _float_proposal(

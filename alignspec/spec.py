@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import sys
 import warnings
@@ -246,7 +247,7 @@ class Spec:
 def _shown(e: sympy.Basic, nodes: int = 60, chars: int = 160) -> str:
     """An expression for a label: as sympy prints it when small; when large, unsorted (sympy
     sorts the terms of a sum to print it, which costs more than the check) and shortened."""
-    if sum(1 for _ in zip(range(nodes + 1), sympy.preorder_traversal(e), strict=False)) <= nodes:
+    if sum(1 for _ in itertools.islice(sympy.preorder_traversal(e), nodes + 1)) <= nodes:
         return str(e)
     text = str(sympy.sstr(e, order="none"))
     return text if len(text) <= chars else text[: chars - 3] + "..."

@@ -23,8 +23,8 @@ import alignspec as al
 from alignspec.mdp import bmc, equivalent, hackable
 
 
-def random_mdp(n: int, seed: int = 0) -> tuple[al.MDP, object, object]:
-    rng = random.Random(seed)
+def random_transitions(n: int, rng: random.Random) -> dict:
+    """Each (s, a) of n states x 4 actions: 3 random successors with random exact weights."""
     table = {}
     for s in range(n):
         for a in range(4):
@@ -32,6 +32,12 @@ def random_mdp(n: int, seed: int = 0) -> tuple[al.MDP, object, object]:
             weights = [rng.randint(1, 5) for _ in succ]
             total = sum(weights)
             table[(s, a)] = [(Fraction(w, total), t) for w, t in zip(weights, succ, strict=True)]
+    return table
+
+
+def random_mdp(n: int, seed: int = 0) -> tuple[al.MDP, object, object]:
+    rng = random.Random(seed)
+    table = random_transitions(n, rng)
     mdp = al.MDP(range(n), range(4), table, 0, gamma=Fraction(9, 10))
     base = {(s, a): Fraction(rng.randint(-5, 5)) for s in range(n) for a in range(4)}
     phi = {s: Fraction(rng.randint(-3, 3)) for s in range(n)}

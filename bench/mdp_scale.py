@@ -45,17 +45,12 @@ HERE = Path(__file__).resolve()
 def random_sparse(n: int, seed: int = 0):
     """(mdp, specified, intended) for the random sparse model with n states."""
     import numpy as np
+    from mdp import random_transitions  # bench/mdp.py, the same random model
 
     import alignspec as al
 
     rng = random.Random(seed)
-    table = {}
-    for s in range(n):
-        for a in range(4):
-            succ = rng.sample(range(n), 3)
-            weights = [rng.randint(1, 5) for _ in succ]
-            total = sum(weights)
-            table[(s, a)] = [(Fraction(w, total), t) for w, t in zip(weights, succ, strict=True)]
+    table = random_transitions(n, rng)
     mdp = al.MDP(range(n), range(4), table, 0, gamma=Fraction(9, 10))
     spec = [[rng.randint(-5, 5) for _ in range(4)] for _ in range(n)]
     intent = [[rng.randint(-5, 5) if rng.random() < 0.1 else x for x in row] for row in spec]

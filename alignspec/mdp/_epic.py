@@ -19,11 +19,11 @@ from alignspec.results import Finding, Verdict
 from alignspec.space import to_fraction
 
 
-def _old(name: str, new: str) -> None:
+def _old(name: str, new: str, depth: int = 3) -> None:
     warnings.warn(
         f"Epic.{name} is now {new}; the old spelling goes away in the next release",
         DeprecationWarning,
-        stacklevel=3,
+        stacklevel=depth,
     )
 
 
@@ -33,19 +33,19 @@ class Epic(Finding):
     ``Epic`` record (``distance``, ``rho``, ``exact``, ``zero``, ``rho_squared``), with a
     DeprecationWarning naming the figure that replaces each."""
 
-    @property
-    def distance(self) -> float:
-        _old("distance", 'figures["epic_distance"]')
-        value = self.figures["epic_distance"]
+    def _float(self, old: str, key: str) -> float:
+        _old(old, f"figures[{key!r}]", depth=4)
+        value = self.figures[key]
         assert value is not None
         return float(value)
 
     @property
+    def distance(self) -> float:
+        return self._float("distance", "epic_distance")
+
+    @property
     def rho(self) -> float:
-        _old("rho", 'figures["epic_rho"]')
-        value = self.figures["epic_rho"]
-        assert value is not None
-        return float(value)
+        return self._float("rho", "epic_rho")
 
     @property
     def exact(self) -> bool:

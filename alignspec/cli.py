@@ -229,6 +229,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
+    except KeyboardInterrupt:  # Ctrl-C: say so and exit as shells expect, no traceback
+        print("alignspec: interrupted", file=sys.stderr)
+        return 130
 
 
 def _prove(args: argparse.Namespace) -> int:

@@ -211,3 +211,28 @@ def test_checks_and_budgets_reach_mdp_and_system_targets():
     starved = run("check", "--json", "--rlimit", "1", "--samples", "0", "specs/boat_race.py")
     verdicts = {s["spec"]: s["verdict"] for s in json.loads(starved.stdout)["specs"]}
     assert verdicts["boat-race-bmc"] == "unknown"  # --rlimit reached bmc
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_ctrl_c_stops_a_long_check_at_once(jobs):
+    import signal
+    import time
+
+    acas = ROOT.parent / "shared" / "benchmarks" / "acasxu"
+    if not acas.exists():
+        pytest.skip("the ACAS Xu benchmark is not beside this checkout")
+    net = acas / "onnx" / "ACASXU_run2a_3_3_batch_2000.onnx"  # the slowest instance: ~45 s
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "alignspec", "vnn", str(net), str(acas / "vnnlib" / "prop_2.vnnlib")]
+        + ["--timeout", "100", "-j", jobs],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # as in a terminal
+    )
+    time.sleep(4)
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert time.monotonic() - sent < 15
+    assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err

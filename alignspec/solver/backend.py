@@ -96,6 +96,10 @@ class Budget:
         return f"timeout after {self.timeout} s"
 
     def apply(self, solver: z3.Solver | z3.Optimize) -> None:
+        # z3's own Ctrl-C handler cancels the query and returns "unknown", swallowing the
+        # interrupt; without it Python raises KeyboardInterrupt as soon as the query returns
+        # (every query is bounded by the rlimit or the deadline)
+        solver.set("ctrl_c", False)
         if self.rlimit is not None:
             solver.set("rlimit", int(self.rlimit))
         left = self.remaining()

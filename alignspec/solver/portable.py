@@ -11,6 +11,7 @@ import z3
 def z3_answer(text: str, rlimit: int = 200_000_000) -> str:
     s = z3.Solver()
     s.set("rlimit", rlimit)
+    s.set("ctrl_c", False)  # Ctrl-C stops a recheck instead of turning into "unknown"
     try:
         s.from_string(text)
         return str(s.check())

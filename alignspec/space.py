@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from fractions import Fraction
+from typing import Any, TypeVar
 
 import attrs
 import sympy
 
 from alignspec.errors import BoundsError, SpaceError
+
+T = TypeVar("T")
 
 #: A concrete value of one variable: Fraction (Real), int (Int), bool (Bool), str (Choice).
 Value = Fraction | int | bool | str
@@ -182,6 +185,8 @@ class Space:
     # built once: user code reads ``space.vars.x`` in loops, and sympy symbols cost to make
     _symbols: dict[str, sympy.Symbol] = attrs.field(init=False, repr=False, eq=False)
     _vars: Vars = attrs.field(init=False, repr=False, eq=False)
+    # derived data made on first use (e.g. the symbols of a role's copy of the space)
+    _cache: dict[object, Any] = attrs.field(init=False, repr=False, eq=False)
 
     def __init__(self, **variables: Variable) -> None:
         if not variables:
@@ -206,6 +211,15 @@ class Space:
         symbols = {name: make_symbol(name, var) for name, var in variables.items()}
         object.__setattr__(self, "_symbols", symbols)
         object.__setattr__(self, "_vars", Vars(symbols))
+        object.__setattr__(self, "_cache", {})
+
+    def cached(self, key: object, make: Callable[[], T]) -> T:
+        """``make()``, computed once per space and ``key`` (for derived data only)."""
+        try:
+            value: T = self._cache[key]
+        except KeyError:
+            value = self._cache[key] = make()
+        return value
 
     @property
     def names(self) -> tuple[str, ...]:

@@ -12,6 +12,7 @@ from typing import Literal
 
 import attrs
 import sympy
+from sympy.core.parameters import evaluate
 
 from alignspec.actions import ActionSpace, merge
 from alignspec.errors import (
@@ -132,6 +133,12 @@ class Spec:
     satisfiable: bool | None = attrs.field(init=False, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
+        # One switch of sympy's evaluation for the whole derivation: every switch clears
+        # sympy's caches (and each step below would otherwise switch on its own).
+        with evaluate(False):
+            self._derive()
+
+    def _derive(self) -> None:
         if not isinstance(self.space, Space):
             raise SpecError(f"Spec(space=...) needs an alignspec.Space, got {self.space!r}")
         if self.expect not in (None, "aligned", "misaligned"):
@@ -246,8 +253,27 @@ class Spec:
 
 def _shown(e: sympy.Basic, nodes: int = 60, chars: int = 160) -> str:
     """An expression for a label: as sympy prints it when small; when large, unsorted (sympy
-    sorts the terms of a sum to print it, which costs more than the check) and shortened."""
+    sorts the terms of a sum to print it, which costs more than the check) and shortened:
+    only the first terms of a long sum, product, And or Or are printed at all."""
     if sum(1 for _ in itertools.islice(sympy.preorder_traversal(e), nodes + 1)) <= nodes:
         return str(e)
-    text = str(sympy.sstr(e, order="none"))
-    return text if len(text) <= chars else text[: chars - 3] + "..."
+    with evaluate(False):  # (already off during Spec construction)
+        clipped = _clipped(e, chars // 4 + 1)  # each term prints with >= 4 characters
+    text = str(sympy.sstr(clipped, order="none"))
+    if len(text) <= chars and clipped is e:
+        return text
+    return text[: chars - 3] + "..."
+
+
+def _clipped(e: sympy.Basic, keep: int) -> sympy.Basic:
+    """``e`` with every long sum, product, And and Or cut to its first ``keep`` arguments."""
+    args = e.args
+    if not args:
+        return e
+    long = len(args) > keep and isinstance(e, (sympy.Add, sympy.Mul, sympy.And, sympy.Or))
+    new = [_clipped(a, keep) for a in (args[:keep] if long else args)]
+    if not long and all(a is b for a, b in zip(new, args, strict=True)):
+        return e
+    if isinstance(e, (sympy.Add, sympy.Mul)):
+        return e._from_args(new, e.is_commutative)
+    return e.func(*new)

@@ -34,21 +34,38 @@ def _piecewise(t):
         return None
 
 
+def _map(strategy, fn):
+    """``strategy.map(fn)`` without the values sympy itself fails on: its rewriting of Abs
+    and Piecewise occasionally makes a ``zoo`` or ``nan`` from finite parts and raises
+    TypeError comparing with it, or keeps it.  No user builds such an expression (alignspec
+    refuses them anyway), so those draws are skipped."""
+
+    def build(t):
+        try:
+            e = fn(t)
+        except TypeError:
+            return None
+        return None if e.has(sp.zoo, sp.nan, sp.oo, -sp.oo) else e
+
+    return strategy.map(build).filter(lambda e: e is not None)
+
+
 def _numbers(children):
     nums, conds = children, st.deferred(lambda: conditions)
     return st.one_of(
-        st.tuples(nums, nums).map(lambda t: t[0] + t[1]),
-        st.tuples(nums, nums).map(lambda t: t[0] - t[1]),
-        st.tuples(nums, nums).map(lambda t: t[0] * t[1]),
-        st.tuples(nums, st.sampled_from([2, 3, -4, Fraction(1, 3)])).map(
-            lambda t: t[0] / sp.Rational(t[1])
+        _map(st.tuples(nums, nums), lambda t: t[0] + t[1]),
+        _map(st.tuples(nums, nums), lambda t: t[0] - t[1]),
+        _map(st.tuples(nums, nums), lambda t: t[0] * t[1]),
+        _map(
+            st.tuples(nums, st.sampled_from([2, 3, -4, Fraction(1, 3)])),
+            lambda t: t[0] / sp.Rational(t[1]),
         ),
-        st.tuples(nums, st.integers(0, 3)).map(lambda t: t[0] ** t[1]),
-        nums.map(sp.Abs),
-        st.lists(nums, min_size=2, max_size=3).map(lambda xs: sp.Min(*xs)),
-        st.lists(nums, min_size=2, max_size=3).map(lambda xs: sp.Max(*xs)),
+        _map(st.tuples(nums, st.integers(0, 3)), lambda t: t[0] ** t[1]),
+        _map(nums, sp.Abs),
+        _map(st.lists(nums, min_size=2, max_size=3), lambda xs: sp.Min(*xs)),
+        _map(st.lists(nums, min_size=2, max_size=3), lambda xs: sp.Max(*xs)),
         st.tuples(nums, conds, nums).map(_piecewise).filter(lambda e: e is not None),
-        conds.map(al.indicator),
+        _map(conds, al.indicator),
     )
 
 
@@ -66,22 +83,25 @@ def _relation(t):
     return {"<": sp.Lt, "<=": sp.Le, ">": sp.Gt, ">=": sp.Ge, "==": sp.Eq, "!=": sp.Ne}[op](a, b)
 
 
-relations = st.tuples(
-    st.sampled_from(["<", "<=", ">", ">=", "==", "!="]),
-    st.deferred(lambda: numbers),
-    st.deferred(lambda: numbers),
-).map(_relation)
+relations = _map(
+    st.tuples(
+        st.sampled_from(["<", "<=", ">", ">=", "==", "!="]),
+        st.deferred(lambda: numbers),
+        st.deferred(lambda: numbers),
+    ),
+    _relation,
+)
 
 
 def _conditions(children):
     return st.one_of(
-        st.lists(children, min_size=2, max_size=3).map(lambda xs: sp.And(*xs)),
-        st.lists(children, min_size=2, max_size=3).map(lambda xs: sp.Or(*xs)),
-        children.map(sp.Not),
-        st.tuples(children, children).map(lambda t: sp.Implies(*t)),
-        st.tuples(children, children).map(lambda t: sp.Xor(*t)),
-        st.tuples(children, children).map(lambda t: sp.Equivalent(*t)),
-        st.tuples(children, children, children).map(lambda t: sp.ITE(*t)),
+        _map(st.lists(children, min_size=2, max_size=3), lambda xs: sp.And(*xs)),
+        _map(st.lists(children, min_size=2, max_size=3), lambda xs: sp.Or(*xs)),
+        _map(children, sp.Not),
+        _map(st.tuples(children, children), lambda t: sp.Implies(*t)),
+        _map(st.tuples(children, children), lambda t: sp.Xor(*t)),
+        _map(st.tuples(children, children), lambda t: sp.Equivalent(*t)),
+        _map(st.tuples(children, children, children), lambda t: sp.ITE(*t)),
     )
 
 

@@ -3,13 +3,21 @@
 from fractions import Fraction
 
 import sympy as sp
+import z3
 from hypothesis import given
+from hypothesis import strategies as st
 from strategies_expr import SPACE, V, conditions, numbers
+from sympy.core.parameters import evaluate
 
 import alignspec as al
-from alignspec.solver import encoding_value
-from alignspec.symbolic.evaluate import holds, value_of
-from alignspec.symbolic.rename import at, flatten
+from alignspec.solver import Problem, encoding_value
+from alignspec.solver.backend import _Encoding, _value
+from alignspec.solver.translate import SmtAlgebra, symbol, z3_const
+from alignspec.spec import _shown
+from alignspec.symbolic.evaluate import ExactAlgebra, holds, value_of
+from alignspec.symbolic.fold import Algebra, _Folder
+from alignspec.symbolic.rename import at, flatten, role_symbols
+from alignspec.symbolic.shape import DegreeAlgebra
 
 ROLES = {"s": SPACE}
 
@@ -53,3 +61,70 @@ def test_bool_counts_as_zero_or_one_and_choice_compares_labels():
 
 def _zero():
     return {"x": Fraction(0), "y": Fraction(0), "n": 0, "b": False, "c": False, "m": "p"}
+
+
+# --- the fast routes agree with the general ones ------------------------------------------
+REALS = al.Space(u=al.Real(-3, 3), w=al.Real(0, 5), z=al.Real(-1, 1))
+_coefficients = st.fractions(-9, 9, max_denominator=5)
+
+
+def _linear(space):
+    term = st.tuples(_coefficients, st.sampled_from([*space.vars, None]))
+    return st.lists(term, min_size=2, max_size=7).map(
+        lambda ts: sp.Add(*[c * v if v is not None else sp.Rational(c) for c, v in ts])
+    )
+
+
+def _algebras(scope, state):
+    has_int = any(isinstance(v, (al.Int, al.Choice)) for v in scope.values())
+    names = {n: symbol(n) for n in scope}
+    yield lambda: SmtAlgebra(names, int_constants=has_int)
+    yield lambda: ExactAlgebra(state)
+    yield DegreeAlgebra
+
+
+@given(st.data())
+def test_linear_fast_routes_equal_the_general_route(data):
+    space = data.draw(st.sampled_from([REALS, al.Space(**REALS.variables, n=al.Int(-3, 4))]))
+    expr = data.draw(_linear(space))
+    state = data.draw(al.strategies.states(space))
+    if not isinstance(expr, sp.Add):
+        return  # the terms cancelled down to one
+    for make in _algebras(space.variables, state):
+        fast, general = make(), make()
+        terms = _Folder(space.variables, fast, expr).linear_terms(expr)
+        assert terms is not None
+        assert fast.linear(terms) == Algebra.linear(general, terms)
+        assert vars(fast) == vars(general)  # the same flags (real terms, nonlinear)
+
+
+@given(st.one_of(numbers, conditions))
+def test_renaming_equals_xreplace(expr):
+    mapping = role_symbols(SPACE, "s")
+    with evaluate(False):
+        assert sp.srepr(at(expr, SPACE, "s")) == sp.srepr(expr.xreplace(mapping))
+
+
+def test_long_labels_are_the_start_of_the_unsorted_print():
+    space = al.Space(**{f"x{i}": al.Real(0, 1) for i in range(100)})
+    e = sp.Add(*[(i % 7 + 1) * x for i, x in enumerate(space.vars)]) <= 5
+    label = _shown(e)
+    assert len(label) == 160 and label.endswith("...")
+    assert str(sp.sstr(e, order="none")).startswith(label[:-3])
+    assert _shown(space.vars.x0 + 2 * space.vars.x1 <= 3) == "x0 + 2*x1 <= 3"
+
+
+@given(conditions)
+def test_model_values_read_in_one_pass_equal_z3s_evaluation(cond):
+    problem = Problem({"s": SPACE}, (("c", at(cond, SPACE, "s")),))
+    enc = _Encoding(problem)
+    s = z3.Solver()
+    s.set("rlimit", 2_000_000)
+    enc.load(s)
+    if s.check() != z3.sat:
+        return
+    model = s.model()
+    states, exact = enc.states(model)
+    for name, var in SPACE.variables.items():
+        expected, ok = _value(model.eval(z3_const(f"s.{name}", var), True), var)
+        assert states["s"][name] == expected and (exact or not ok)

@@ -17,10 +17,19 @@ from typing import Literal
 import attrs
 import sympy
 import z3
+from z3 import z3core as C
 
 from alignspec.errors import OptionError
 from alignspec.solver.network import encode_network
-from alignspec.solver.translate import Z3Algebra, domain, real, z3_const
+from alignspec.solver.translate import (
+    SmtAlgebra,
+    Term,
+    declaration,
+    domain,
+    real,
+    symbol,
+    z3_const,
+)
 from alignspec.space import Bool, Choice, Int, Real, Space, State, Value
 from alignspec.symbolic.fold import fold_cond, fold_num
 from alignspec.symbolic.network import NetworkLink
@@ -157,26 +166,79 @@ class Optimum:
     nonlinear: bool = False
 
 
+class _Consts(dict[str, z3.ExprRef]):
+    """z3 constants by qualified name, made on first use (most queries need none: their
+    text declares the variables, and the parsed terms use the same constants)."""
+
+    def __init__(self, scope: Mapping[str, Real | Int | Bool | Choice]) -> None:
+        super().__init__()
+        self.scope = scope
+
+    def __missing__(self, name: str) -> z3.ExprRef:
+        const = self[name] = z3_const(name, self.scope[name])
+        return const
+
+    def every(self) -> list[z3.ExprRef]:
+        return [self[name] for name in self.scope]
+
+
 class _Encoding:
-    """The z3 image of a Problem, able to translate further expressions in the same scope."""
+    """The z3 image of a Problem as SMT-LIB2 text (z3 parses it in one call), able to
+    translate further expressions in the same scope."""
 
     def __init__(self, problem: Problem) -> None:
         self.problem = problem
         self.scope = problem.scope
-        self.consts = {name: z3_const(name, var) for name, var in self.scope.items()}
         self.has_int = any(isinstance(v, (Int, Choice)) for v in self.scope.values())
         self.has_real = any(isinstance(v, Real) for v in self.scope.values())
-        self.algebra = Z3Algebra(self.consts, int_constants=self.has_int)
-        self.domain = [c for n, v in self.scope.items() for c in domain(self.consts[n], v)]
-        self.assertions = [(label, self.cond(expr)) for label, expr in problem.constraints]
+        self.names = {name: symbol(name) for name in self.scope}
+        self.algebra = SmtAlgebra(self.names, int_constants=self.has_int)
+        self.declarations = "".join(declaration(n, v) for n, v in self.scope.items())
+        self.domain = [c for n, v in self.scope.items() for c in domain(n, v)]
+        self.assertions = [(label, self.cond_text(expr)) for label, expr in problem.constraints]
+        self.consts = _Consts(self.scope)
+        self.networks: list[tuple[str, z3.BoolRef]] = []
         for link in problem.networks:
-            self.assertions += encode_network(link, self.consts)
+            self.networks += encode_network(link, self.consts)
 
-    def cond(self, expr: sympy.Basic) -> z3.BoolRef:
+    def cond_text(self, expr: sympy.Basic) -> str:
         return fold_cond(expr, self.scope, self.algebra)
 
-    def num(self, expr: sympy.Basic) -> z3.ArithRef:
+    def num_text(self, expr: sympy.Basic) -> Term:
         return fold_num(expr, self.scope, self.algebra)
+
+    def script(
+        self, extra: Sequence[str] = (), *, constraints: bool = True, tracked: str = ""
+    ) -> str:
+        """Declarations, bounds, the constraints (unless not wanted), ``extra`` and the
+        ready-made ``tracked`` text as one SMT-LIB2 script."""
+        texts = [text for _, text in self.assertions] if constraints else []
+        asserted = "".join(f"(assert {a})" for a in [*self.domain, *texts, *extra])
+        return self.declarations + asserted + tracked
+
+    def parse(self, texts: Sequence[str]) -> list[z3.BoolRef]:
+        """Conditions (text) as z3 terms over this encoding's variables."""
+        if not texts:
+            return []
+        return list(
+            z3.parse_smt2_string(self.declarations + "".join(f"(assert {t})" for t in texts))
+        )
+
+    def num(self, expr: sympy.Basic) -> z3.ArithRef:
+        """A number as a z3 term (parsed as the argument of an uninterpreted predicate, which
+        z3's parser never rewrites)."""
+        text, is_int, _ = self.num_text(expr)
+        sort_name = "Int" if is_int else "Real"
+        script = (
+            f"{self.declarations}(declare-fun |wrap!| ({sort_name}) Bool)(assert (|wrap!| {text}))"
+        )
+        term: z3.ArithRef = z3.parse_smt2_string(script)[0].arg(0)
+        return term
+
+    def every_assertion(self) -> list[z3.BoolRef]:
+        """Bounds, constraints and network links as z3 terms."""
+        texts = [*self.domain, *(text for _, text in self.assertions)]
+        return self.parse(texts) + [a for _, a in self.networks]
 
     @property
     def nonlinear(self) -> bool:
@@ -189,25 +251,76 @@ class _Encoding:
         sorts = "IRA" if ints and reals else ("IA" if ints or not reals else "RA")
         return ("" if quantified else "QF_") + arith + sorts
 
+    def load(self, s: z3.Solver | z3.Optimize, extra: Sequence[str] = ()) -> None:
+        s.from_string(self.script(extra))
+        for _, a in self.networks:
+            s.add(a)
+
     def solver(self, budget: Budget, extra: Sequence[z3.BoolRef] = ()) -> z3.Solver:
         s = z3.Solver()
         budget.apply(s)
-        s.add(*self.domain)
-        s.add(*[a for _, a in self.assertions])
+        self.load(s)
         s.add(*extra)
         return s
 
     def states(self, model: z3.ModelRef) -> tuple[dict[str, State], bool]:
         exact = True
+        values = _model_values(model)
         out: dict[str, State] = {}
         for role, space in self.problem.roles.items():
             state: State = {}
             for name, var in space.variables.items():
-                value, ok = _value(model.eval(self.consts[qualified(role, name)], True), var)
+                key = qualified(role, name)
+                value = _read(values.get(key), var)
+                if value is None:  # not in the model, or not a plain numeral: ask z3
+                    value, ok = _value(model.eval(self.consts[key], True), var)
+                    exact = exact and ok
                 state[name] = value
-                exact = exact and ok
             out[role] = state
         return out, exact
+
+
+def _model_values(model: z3.ModelRef) -> dict[str, Fraction | bool]:
+    """The model's constants that are plain numerals or truth values, by name, read
+    through z3's C API (z3's Python objects for each value cost some 25 microseconds a
+    variable, a tenth of a large query's time).  Anything else (an irrational algebraic
+    number, say) is left out, for :meth:`_Encoding.states` to ask z3 about."""
+    ctx, mdl = model.ctx.ref(), model.model
+    out: dict[str, Fraction | bool] = {}
+    seen: dict[str, Fraction] = {}
+    for i in range(C.Z3_model_get_num_consts(ctx, mdl)):
+        decl = C.Z3_model_get_const_decl(ctx, mdl, i)
+        value = C.Z3_model_get_const_interp(ctx, mdl, decl)
+        name = C.Z3_get_symbol_string(ctx, C.Z3_get_decl_name(ctx, decl))
+        if C.Z3_is_numeral_ast(ctx, value):
+            text = C.Z3_get_numeral_string(ctx, value)  # "3", "-3" or "-3/4", exact
+            number = seen.get(text)
+            if number is None:
+                number = seen[text] = Fraction(text)
+            out[name] = number
+        elif C.Z3_get_sort_kind(ctx, C.Z3_get_sort(ctx, value)) == z3.Z3_BOOL_SORT:
+            truth = C.Z3_get_bool_value(ctx, value)
+            if truth != z3.Z3_L_UNDEF:
+                out[name] = truth == z3.Z3_L_TRUE
+    return out
+
+
+def _read(value: Fraction | bool | None, var: Real | Int | Bool | Choice) -> Value | None:
+    """A model value as the plain Python value of ``var``; None when it is not one."""
+    if value is None:
+        return None
+    if isinstance(var, Bool):
+        return value if isinstance(value, bool) else None
+    if isinstance(value, bool):
+        return None
+    if isinstance(var, Real):
+        return value
+    if value.denominator != 1:
+        return None
+    if isinstance(var, Choice):
+        index = int(value)
+        return var.labels[index] if 0 <= index < len(var.labels) else None
+    return int(value)
 
 
 def _value(term: z3.ExprRef, var: Real | Int | Bool | Choice) -> tuple[Value, bool]:
@@ -280,16 +393,21 @@ def _solve(problem: Problem, budget: Budget, want_core: bool, want_model: bool) 
     started = time.perf_counter()
     s = z3.Solver()
     budget.apply(s)
-    s.add(*enc.domain)
     labels: dict[str, str] = {}
-    for i, (label, assertion) in enumerate(enc.assertions):
-        if want_core:
-            tag = f"c{i}"
-            labels[tag] = label
-            s.assert_and_track(assertion, z3.Bool(tag))
-        else:
-            s.add(assertion)
-    answer = s.check()
+    tracks: list[z3.BoolRef] = []
+    if want_core:  # each constraint is implied by a literal assumed true (assert_and_track)
+        labels = {f"core!{i}": label for i, (label, _) in enumerate(enc.assertions + enc.networks)}
+        tracks = [z3.Bool(tag) for tag in labels]
+        tracked = "".join(
+            f"(declare-fun |core!{i}| () Bool)(assert (=> |core!{i}| {text}))"
+            for i, (_, text) in enumerate(enc.assertions)
+        )
+        s.from_string(enc.script(tracked=tracked, constraints=False))
+        for track, (_, a) in zip(tracks[len(enc.assertions) :], enc.networks, strict=True):
+            s.add(z3.Implies(track, a))
+    else:
+        enc.load(s)
+    answer = s.check(*tracks)
     stats = _stats(s, started)
     if answer == z3.sat:
         if not want_model:
@@ -297,7 +415,7 @@ def _solve(problem: Problem, budget: Budget, want_core: bool, want_model: bool) 
         states, exact = enc.states(s.model())
         return Outcome("sat", states, exact, stats=stats, nonlinear=enc.nonlinear)
     if answer == z3.unsat:
-        core = tuple(labels[str(c)] for c in s.unsat_core()) if want_core else ()
+        core = tuple(labels[c.decl().name()] for c in s.unsat_core()) if want_core else ()
         return Outcome("unsat", core=core, stats=stats, nonlinear=enc.nonlinear)
     return Outcome(
         "unknown",
@@ -345,8 +463,7 @@ def _maximize(problem: Problem, objective: sympy.Basic, budget: Budget) -> Optim
     opt = z3.Optimize()
     _tame(opt)
     budget.apply(opt)
-    opt.add(*enc.domain)
-    opt.add(*[a for _, a in enc.assertions])
+    enc.load(opt)
     handle = opt.maximize(obj)
     answer = opt.check()
     stats = _stats(opt, started)
@@ -397,10 +514,10 @@ def is_supremum(
     enc = _Encoding(problem)
     obj = enc.num(objective)
     bound = z3.Real("__bound")
-    body = z3.Implies(z3.And(*enc.domain, *[a for _, a in enc.assertions]), obj <= bound)
+    body = z3.Implies(z3.And(*enc.every_assertion()), obj <= bound)
     s = z3.Solver()
     budget.apply(s)
-    s.add(bound < real(value), z3.ForAll(list(enc.consts.values()), body))
+    s.add(bound < real(value), z3.ForAll(enc.consts.every(), body))
     try:
         answer = s.check()
     except z3.Z3Exception:
@@ -413,9 +530,7 @@ def smt2(problem: Problem) -> str:
     bounds, the constraints and ``(check-sat)``.  ``unsat`` means the check PROVED."""
     enc = _Encoding(problem)
     s = z3.Solver()
-    s.add(*enc.domain)
-    for _, assertion in enc.assertions:
-        s.add(assertion)
+    enc.load(s)
     body = s.to_smt2()
     lines = [line for line in body.splitlines() if not line.startswith("; benchmark")]
     return f"(set-logic {enc.logic()})\n" + "\n".join(lines) + "\n"
@@ -429,7 +544,7 @@ def encoding_value(
     Used by the property tests that hold the encoding to exact sympy evaluation.
     """
     enc = _Encoding(Problem(roles))
-    term = enc.cond(expr) if condition else enc.num(expr)
+    term = enc.parse([enc.cond_text(expr)])[0] if condition else enc.num(expr)
     subs = []
     for name, var in enc.scope.items():
         value = env[name]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
+from math import gcd
 
 import sympy
 
 from alignspec.space import Choice, Int, Real, Value, Variable
-from alignspec.symbolic.fold import Algebra, fold_cond, fold_num
+from alignspec.symbolic.fold import Algebra, LinearTerm, fold_cond, fold_num
 
 
 class ExactAlgebra(Algebra[Fraction, bool]):
@@ -40,6 +41,29 @@ class ExactAlgebra(Algebra[Fraction, bool]):
 
     def add(self, terms: Sequence[Fraction]) -> Fraction:
         return sum(terms, Fraction(0))
+
+    def linear(self, terms: Sequence[LinearTerm]) -> Fraction:
+        # in integers over a common denominator: one Fraction at the end instead of two
+        # (each reduced by a gcd) per term
+        env = self.env
+        num, den = 0, 1
+        for coefficient, name, _ in terms:
+            if name is None:
+                assert coefficient is not None
+                p, q = coefficient.numerator, coefficient.denominator
+            else:
+                value = env[name]
+                if not isinstance(value, (int, Fraction)):
+                    value = Fraction(value)  # as num_var reads it
+                p, q = value.numerator, value.denominator
+                if coefficient is not None:
+                    p, q = p * coefficient.numerator, q * coefficient.denominator
+            if q == den:
+                num += p
+            else:
+                g = gcd(q, den)
+                num, den = num * (q // g) + p * (den // g), den // g * q
+        return Fraction(num, den)
 
     def mul(self, factors: Sequence[Fraction]) -> Fraction:
         out = Fraction(1)

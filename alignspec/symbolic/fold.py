@@ -27,6 +27,10 @@ N = TypeVar("N")
 B = TypeVar("B")
 T = TypeVar("T")
 
+#: One term of a linear sum: (coefficient, variable name, variable); a constant term has
+#: no variable (name None), a bare variable no coefficient (None).
+LinearTerm = tuple[Fraction | None, str | None, "Real | Int | None"]
+
 SUPPORTED = (
     "numbers (Integer, Rational, Float), variables of the space, +, -, *, / by constants, "
     "integer powers (x**2), Abs, Min, Max, Piecewise (with a final (value, True) branch); "
@@ -108,6 +112,21 @@ class Algebra(ABC, Generic[N, B]):
     def implies(self, a: B, b: B) -> B:
         return self.or_([self.not_(a), b])
 
+    def linear(self, terms: Sequence[LinearTerm]) -> N:
+        """A sum whose terms are constants, Real/Int variables and constant * variable, in
+        sympy's order.  This is what the walker computes term by term; an algebra may
+        override it with a faster route to the same value (large linear sums are common)."""
+        out = []
+        for coefficient, name, var in terms:
+            if name is None or var is None:
+                assert coefficient is not None
+                out.append(self.const(coefficient))
+            elif coefficient is None:
+                out.append(self.num_var(name, var))
+            else:
+                out.append(self.mul([self.const(coefficient), self.num_var(name, var)]))
+        return self.add(out)
+
     def xor(self, xs: Sequence[B]) -> B:
         out = xs[0]
         for x in xs[1:]:
@@ -117,6 +136,8 @@ class Algebra(ABC, Generic[N, B]):
 
 def rational(number: sympy.Basic, where: sympy.Basic) -> Fraction:
     """The exact rational value of a sympy number (a Float is the binary value it holds)."""
+    if isinstance(number, sympy.Rational):  # Integer too; always finite and in lowest terms
+        return Fraction(int(number.p), int(number.q))
     if isinstance(number, (sympy.Rational, sympy.Float)) and number.is_finite:
         r = sympy.Rational(number)
         return Fraction(int(r.p), int(r.q))
@@ -170,6 +191,9 @@ class _Folder(Generic[N, B]):
                 f"with a label instead, e.g. alignspec.eq({e}, {var.labels[0]!r})"
             )
         if isinstance(e, sympy.Add):
+            terms = self.linear_terms(e)
+            if terms is not None:
+                return alg.linear(terms)
             return alg.add([self.num(a) for a in e.args])
         if isinstance(e, sympy.Mul):
             return alg.mul([self.num(a) for a in e.args])
@@ -196,6 +220,34 @@ class _Folder(Generic[N, B]):
         if self.is_condition(e):
             return alg.bool_to_num(self.cond(e))
         raise self.unsupported(e)
+
+    def linear_terms(self, e: sympy.Add) -> list[LinearTerm] | None:
+        """The terms of a linear sum of constants, Real/Int variables and constant *
+        variable products; None for any other sum (the walker then folds term by term)."""
+        terms: list[LinearTerm] = []
+        scope = self.scope
+        for a in e.args:
+            if isinstance(a, sympy.Mul):
+                args = a.args
+                if len(args) != 2 or not isinstance(args[0], sympy.Number):
+                    return None
+                sym = args[1]
+                if not isinstance(sym, sympy.Symbol):
+                    return None
+                var = scope.get(sym.name)
+                if not isinstance(var, (Real, Int)):
+                    return None
+                terms.append((rational(args[0], self.root), sym.name, var))
+            elif isinstance(a, sympy.Symbol):
+                var = scope.get(a.name)
+                if not isinstance(var, (Real, Int)):
+                    return None
+                terms.append((None, a.name, var))
+            elif isinstance(a, sympy.Number):
+                terms.append((rational(a, self.root), None, None))
+            else:
+                return None
+        return terms
 
     # --- conditions ----------------------------------------------------------------------
     def cond(self, e: sympy.Basic) -> B:

@@ -9,7 +9,7 @@ import sympy
 
 from alignspec.errors import SpecError
 from alignspec.space import Choice, Int, Real, Space, Variable
-from alignspec.symbolic.fold import Algebra, fold_cond, fold_num
+from alignspec.symbolic.fold import Algebra, LinearTerm, fold_cond, fold_num
 from alignspec.symbolic.rename import canonical
 
 
@@ -44,6 +44,9 @@ class DegreeAlgebra(Algebra[int, int]):
 
     def add(self, terms: Sequence[int]) -> int:
         return max(terms)
+
+    def linear(self, terms: Sequence[LinearTerm]) -> int:
+        return 1 if any(name is not None for _, name, _ in terms) else 0
 
     def mul(self, factors: Sequence[int]) -> int:
         return sum(factors)

@@ -22,7 +22,8 @@ from alignspec.errors import (
     UnsatisfiableAssumptionsError,
 )
 from alignspec.solver import Budget
-from alignspec.space import Space
+from alignspec.space import Bool, Int, Real, Space, State
+from alignspec.symbolic.evaluate import holds
 from alignspec.symbolic.rename import at, canonical
 from alignspec.symbolic.shape import condition_degree, number_degree
 
@@ -198,6 +199,8 @@ class Spec:
 
         if self.budget is not None and not isinstance(self.budget, Budget):
             raise OptionError(f"Spec(budget={self.budget!r}) must be an alignspec.Budget")
+        if self._simple_witness():
+            return
         problem = Problem({"s": self.domain}, self.at_all(self.assumptions, "s"))
         budget = (self.budget or Budget()).start()
         outcome = solve(problem, budget, want_core=True, want_model=False)
@@ -210,7 +213,7 @@ class Spec:
                     "about this spec holds vacuously. Give Spec(budget=Budget(...)) more "
                     "room, or simplify the assumptions"
                 ),
-                stacklevel=4,
+                stacklevel=5,  # the line that built the Spec
             )
             return
         if outcome.status == "unsat":
@@ -221,6 +224,20 @@ class Spec:
                 f"meets them all together with the variable bounds. Conflicting: {listing}",
                 core,
             )
+
+    def _simple_witness(self) -> bool:
+        """Whether a corner or the centre of the space meets every assumption on exact
+        evaluation: a replayed witness of satisfiability, found without the solver (most
+        assumptions hold at one of them; otherwise the solver decides)."""
+        scope = self.domain.variables
+        for point in ("lo", "mid", "hi"):
+            state = _point(self.domain, point)
+            try:
+                if all(holds(e, scope, state) for _, e in self.assumptions):
+                    return True
+            except (SpecError, ArithmeticError):
+                return False
+        return False
 
     # --- helpers for checks -----------------------------------------------------------------
     @property
@@ -251,15 +268,37 @@ class Spec:
         return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _point(space: Space, where: Literal["lo", "mid", "hi"]) -> State:
+    """The state at the lower corner, the centre or the upper corner of the space (Bool
+    False, True or False; a Choice's first, middle or last label)."""
+    state: State = {}
+    for name, var in space.variables.items():
+        if isinstance(var, Real):
+            state[name] = {"lo": var.lo, "mid": (var.lo + var.hi) / 2, "hi": var.hi}[where]
+        elif isinstance(var, Int):
+            state[name] = {"lo": var.lo, "mid": (var.lo + var.hi) // 2, "hi": var.hi}[where]
+        elif isinstance(var, Bool):
+            state[name] = where == "mid"
+        else:
+            labels = var.labels
+            index = {"lo": 0, "mid": len(labels) // 2, "hi": len(labels) - 1}[where]
+            state[name] = labels[index]
+    return state
+
+
 def _shown(e: sympy.Basic, nodes: int = 60, chars: int = 160) -> str:
     """An expression for a label: as sympy prints it when small; when large, unsorted (sympy
     sorts the terms of a sum to print it, which costs more than the check) and shortened:
     only the first terms of a long sum, product, And or Or are printed at all."""
     if sum(1 for _ in itertools.islice(sympy.preorder_traversal(e), nodes + 1)) <= nodes:
         return str(e)
-    with evaluate(False):  # (already off during Spec construction)
-        clipped = _clipped(e, chars // 4 + 1)  # each term prints with >= 4 characters
-    text = str(sympy.sstr(clipped, order="none"))
+    # most terms print with 8 characters or more ("3*x12 + "), every term with 4 or more
+    for keep in (chars // 8 + 1, chars // 4 + 1):
+        with evaluate(False):  # (already off during Spec construction)
+            clipped = _clipped(e, keep)
+        text = str(sympy.sstr(clipped, order="none"))
+        if len(text) > chars or clipped is e:
+            break
     if len(text) <= chars and clipped is e:
         return text
     return text[: chars - 3] + "..."

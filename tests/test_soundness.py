@@ -293,6 +293,23 @@ def test_spec_construction_takes_a_budget_and_warns_when_undecided():
     assert easy.satisfiable is True
 
 
+def test_assumptions_met_at_a_corner_need_no_solver_and_others_still_ask_it(monkeypatch):
+    import alignspec.solver as solver
+
+    S = al.Space(x=al.Real(0, 10), n=al.Int(1, 5), b=al.Bool(), m=al.Choice("p", "q"))
+    v = S.vars
+    asked = []
+    real_solve = solver.solve
+    monkeypatch.setattr(solver, "solve", lambda *a, **k: asked.append(1) or real_solve(*a, **k))
+    corner = al.Spec(space=S, reward=v.x, assume=[v.x + v.n <= 3, ~v.b | (v.x >= 5)])
+    assert corner.satisfiable is True and not asked  # x = 0, n = 1, b = False
+    inside = al.Spec(space=S, reward=v.x, assume=[sp.Eq(3 * v.x, 1), al.eq(v.m, "q")])
+    assert inside.satisfiable is True and len(asked) == 1  # x = 1/3: the solver's answer
+    with pytest.raises(al.UnsatisfiableAssumptionsError) as err:
+        al.Spec(space=S, reward=v.x, assume=[v.x >= 4, v.x <= 3, v.n >= 1])
+    assert len(asked) == 2 and len(err.value.core) == 2  # the core names the two bounds
+
+
 # --- (N4, found by the differential harness) sympy drops a decided otherwise branch ------------
 def test_a_nested_piecewise_whose_otherwise_branch_sympy_dropped_is_checked_exactly():
     S = al.Space(c=al.Choice("p", "q", "r"), x=al.Int(0, 2))

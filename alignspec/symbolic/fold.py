@@ -226,18 +226,22 @@ class _Folder(Generic[N, B]):
         variable products; None for any other sum (the walker then folds term by term)."""
         terms: list[LinearTerm] = []
         scope = self.scope
+        numbers: dict[sympy.Basic, Fraction] = {}  # coefficients repeat: convert each once
         for a in e.args:
             if isinstance(a, sympy.Mul):
                 args = a.args
-                if len(args) != 2 or not isinstance(args[0], sympy.Number):
+                if len(args) != 2:
                     return None
-                sym = args[1]
-                if not isinstance(sym, sympy.Symbol):
+                c, sym = args
+                if not isinstance(sym, sympy.Symbol) or not isinstance(c, sympy.Number):
                     return None
                 var = scope.get(sym.name)
                 if not isinstance(var, (Real, Int)):
                     return None
-                terms.append((rational(args[0], self.root), sym.name, var))
+                value = numbers.get(c)
+                if value is None:
+                    value = numbers[c] = rational(c, self.root)
+                terms.append((value, sym.name, var))
             elif isinstance(a, sympy.Symbol):
                 var = scope.get(a.name)
                 if not isinstance(var, (Real, Int)):

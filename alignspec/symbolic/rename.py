@@ -87,14 +87,23 @@ def _renamed(e: sympy.Basic, mapping: Mapping[sympy.Basic, sympy.Basic]) -> symp
     """``e.xreplace(mapping)`` for a mapping of symbols to symbols of the same kind, five
     times faster on large sums: a sum or product is rebuilt from its renamed terms as it
     stands (``_from_args``), without sympy's argument checks and constructor hooks."""
-    new = mapping.get(e)
-    if new is not None:
-        return new
+    if isinstance(e, sympy.Symbol):
+        return mapping.get(e, e)
     args = e.args
     if not args:
         return e
-    renamed = [_renamed(a, mapping) if isinstance(a, sympy.Basic) else a for a in args]
-    if all(a is b for a, b in zip(renamed, args, strict=True)):
+    renamed = []
+    changed = False
+    for a in args:
+        if isinstance(a, sympy.Symbol):
+            b = mapping.get(a, a)
+        elif isinstance(a, sympy.Basic) and a.args:
+            b = _renamed(a, mapping)
+        else:
+            b = a
+        changed = changed or b is not a
+        renamed.append(b)
+    if not changed:
         return e
     if isinstance(e, (sympy.Add, sympy.Mul)):  # same assumptions: commutativity unchanged
         return e._from_args(renamed, e.is_commutative)

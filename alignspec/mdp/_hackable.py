@@ -22,6 +22,7 @@ from alignspec.mdp._occupancy import (
     _strategy_from,
     _unhackable,
 )
+from alignspec.mdp.backward import acyclic_order
 from alignspec.mdp.intervals import (
     EXACT_FALLBACK,
     INTERVAL_STATES,
@@ -71,13 +72,20 @@ def hackable(
     options: dict[str, Any] = {"policies": "stationary"}
     b = budget_or_default(budget)
     live = _reachable(mdp)
-    if (
-        mdp.gamma < 1 and mdp.n_states > INTERVAL_STATES
-    ):  # 0. the usual hack, certified by value intervals (no exact solve)
+    large = mdp.n_states > EXACT_FALLBACK
+    # 1. The usual hack: the optimal policies of the two rewards ordered oppositely.
+    #    Large discounted models: certified by value intervals (no exact solve).  Else
+    #    exact, where exact optima are affordable: small models, or any size with a step
+    #    counter (backward induction).
+    if mdp.gamma < 1 and mdp.n_states > INTERVAL_STATES:
         found = _bounded_pair(mdp, rs, ri, clock, options, check)
         if found is not None:
             return found
-    # 1. Exact proof from linear algebra on the occupancy polytope (see _unhackable).
+    if not large or acyclic_order(mdp) is not None:
+        pair = _optimal_pair(mdp, rs, ri)
+        if pair is not None:
+            return _pair_finding(mdp, rs, ri, pair, clock, options, check, {}, None, method="exact")
+    # 2. Exact proof from linear algebra on the occupancy polytope (see _unhackable).
     proof, undecided, stats = _unhackable(mdp, rs, ri, live)
     if proof is not None:
         return Finding(
@@ -89,31 +97,27 @@ def hackable(
             stats=stats,
             elapsed=clock.elapsed,
         )
-    if mdp.n_states > EXACT_FALLBACK:
+    if large:
         reason = (
-            f"{undecided + '; ' if undecided else ''}the optimal policies of the two rewards are "
-            "not certified to be ordered oppositely, and exact occupancy-measure reasoning "
-            f"does not scale to {mdp.n_states} states"
+            f"{undecided + '; ' if undecided else ''}the optimal policies of the two rewards "
+            "were not shown to be ordered oppositely, and the occupancy-measure search does "
+            f"not scale to {mdp.n_states} states"
         )
         return Finding(
             check,
             Verdict.UNKNOWN,
             f"{check} could not be decided: {reason}",
             reason=reason,
-            method="bounds",
             options=options,
             elapsed=clock.elapsed,
         )
-    # 2. A witness: the optimal policies of the two rewards (the usual hack), else a
-    #    floating-point LP over occupancy measures; either way re-evaluated exactly.
-    pair = _optimal_pair(mdp, rs, ri)
-    if pair is None:
-        pair = _lp_pair(mdp, rs, ri, live)
+    # 3. A witness from a floating-point LP over occupancy measures, re-evaluated exactly.
+    pair = _lp_pair(mdp, rs, ri, live)
     if pair is not None:
         found = _pair_finding(mdp, rs, ri, pair, clock, options, check, stats, None, method="exact")
         if found.verdict is Verdict.VIOLATED:
             return found
-    # 3. The exact occupancy-measure question (z3 over the rationals).
+    # 4. The exact occupancy-measure question (z3 over the rationals).
     return _occupancy_question(mdp, rs, ri, live, b, clock, options, check, undecided)
 
 

@@ -14,7 +14,7 @@ from alignspec.mdp._common import _describe, _rewards
 from alignspec.mdp._regret_bounds import Regret, regret_bounds
 from alignspec.mdp.intervals import EXACT_FALLBACK, INTERVAL_STATES, interval_text
 from alignspec.mdp.model import MDP, RewardLike, reward_function
-from alignspec.mdp.returns import Strategy, optimal, optimal_ties, start_value, values
+from alignspec.mdp.returns import Strategy, optimal, optimal_ties, start_value
 from alignspec.results import Finding, Verdict, number_text
 
 
@@ -116,12 +116,12 @@ def regret(
 def _exact_regret(mdp: MDP, rs: list[list[Fraction]], ri: list[list[Fraction]]) -> Regret:
     """The regret by exact rational policy iteration."""
     _, vs, allowed = optimal_ties(mdp, rs)
-    worst, _ = optimal(mdp, ri, sense="min", allowed=allowed)
-    best_tied, _ = optimal(mdp, ri, sense="max", allowed=allowed)
+    # optimal() returns the exact values of the policy it returns
+    worst, v_worst = optimal(mdp, ri, sense="min", allowed=allowed)
+    _, v_tied_best = optimal(mdp, ri, sense="max", allowed=allowed)
     _, vi = optimal(mdp, ri)
-    strategy = [[(a, Fraction(1))] for a in worst]
-    j_worst = start_value(mdp, values(mdp, strategy, ri))
-    j_tied_best = start_value(mdp, values(mdp, [[(a, Fraction(1))] for a in best_tied], ri))
+    j_worst = start_value(mdp, v_worst)
+    j_tied_best = start_value(mdp, v_tied_best)
     j_star = start_value(mdp, vi)
     gap = j_star - j_worst
     return Regret(

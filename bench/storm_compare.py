@@ -160,6 +160,20 @@ def compare(label: str, mdp, spec, storm_python: str, timeout: float, tmp: Path)
         t_al, j_al = None, None
     finally:
         signal.alarm(0)
+    # the certified optimum: float policy iteration + value intervals checked exactly
+    # (discounted models; what regret and hackable use beyond 500 states)
+    cert = None
+    if discounted:
+        from alignspec.mdp.intervals import ExactReward, float_optimal, policy_bounds
+        from alignspec.mdp.model import expected_rewards
+
+        t0 = time.perf_counter()
+        reward = ExactReward.of(expected_rewards(mdp, spec))
+        choice, v_float = float_optimal(mdp, reward.floats)
+        bounds = policy_bounds(mdp, reward, choice, v_float, optimum=True)
+        t_cert = time.perf_counter() - t0
+        if bounds is not None:
+            cert = (t_cert, *bounds.start(mdp))
     r = expected_reward(mdp, spec)
     drn = tmp / f"{label}.drn"
     write_drn(mdp, r, drn, sink=False)
@@ -173,6 +187,13 @@ def compare(label: str, mdp, spec, storm_python: str, timeout: float, tmp: Path)
         + (f", J* = {float(j_al):.10g}" if j_al is not None else ""),
         flush=True,
     )
+    if cert is not None:
+        t_cert, lo, hi = cert
+        print(
+            f"{label}: alignspec certified optimum (value intervals) {t_cert:.3f} s, "
+            f"J* in [{float(lo):.12g}, {float(hi):.12g}] (width {float(hi - lo):.1e})",
+            flush=True,
+        )
     runs = [("float", "float VI", drn, "discount" if discounted else "total")]
     runs.append(("exact", "exact (sink)" if discounted else "exact", sink or drn, "total"))
     for mode, name, path, kind in runs:
@@ -195,7 +216,11 @@ def compare(label: str, mdp, spec, storm_python: str, timeout: float, tmp: Path)
             f"J* = {float(value):.10g}"
         )
         if t_al is not None:
-            line += f", alignspec/storm {t_al / res['check_s']:.3g}x"
+            line += f", alignspec exact/storm {t_al / res['check_s']:.3g}x"
+        if cert is not None:
+            line += f", alignspec certified/storm {cert[0] / res['check_s']:.3g}x"
+            if mode == "exact":
+                line += f", inside the certified interval: {cert[1] <= value <= cert[2]}"
         if j_al is not None:
             line += (
                 f", |diff| = {abs(value - float(j_al)):.2e}"
@@ -208,8 +233,8 @@ def compare(label: str, mdp, spec, storm_python: str, timeout: float, tmp: Path)
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--storm-python", default="/tmp/stormvenv/bin/python")
-    p.add_argument("--random", type=int, nargs="*", default=[1000, 10000])
-    p.add_argument("--grid", type=int, nargs="*", default=[25, 100])
+    p.add_argument("--random", type=int, nargs="*", default=[1000, 10000, 100000])
+    p.add_argument("--grid", type=int, nargs="*", default=[12, 100, 1111])
     p.add_argument("--timeout", type=float, default=300)
     p.add_argument("--storm", nargs=3, help=argparse.SUPPRESS)
     args = p.parse_args()

@@ -7,21 +7,18 @@ from fractions import Fraction
 from typing import Any
 
 from alignspec.mdp.linalg import rational_solution
-from alignspec.mdp.model import MDP, RewardLike, expected, reward_table
+from alignspec.mdp.model import MDP, RewardLike, expected_rewards
 from alignspec.mdp.returns import Strategy
 
 
 def _rewards(
     mdp: MDP, specified: RewardLike, intended: RewardLike
-) -> tuple[
-    list[list[Fraction]],
-    list[list[Fraction]],
-    list[list[list[Fraction]]],
-    list[list[list[Fraction]]],
-]:
-    ts = reward_table(mdp, specified, "specified reward")
-    ti = reward_table(mdp, intended, "intended reward")
-    return expected(mdp, ts), expected(mdp, ti), ts, ti
+) -> tuple[list[list[Fraction]], list[list[Fraction]]]:
+    """Both rewards as exact expected-reward tables r[s][a]."""
+    return (
+        expected_rewards(mdp, specified, "specified reward"),
+        expected_rewards(mdp, intended, "intended reward"),
+    )
 
 
 def _describe(mdp: MDP, strategy: Strategy) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from alignspec import registry
 from alignspec.checking.convention import about
 from alignspec.checking.convention import mdp_label as _mdp_label
 from alignspec.checking.run import Clock
-from alignspec.mdp.model import MDP, expected, reward_table
+from alignspec.mdp.model import MDP, expected_rewards
 from alignspec.mdp.returns import optimal, q_values
 from alignspec.results import Finding, Verdict
 
@@ -34,7 +34,7 @@ def forbidden(
         if callable(forbid)
         else {mdp._idx(s, "forbidden state") for s in forbid}
     )
-    r = expected(mdp, reward_table(mdp, specified, "specified reward"))
+    r = expected_rewards(mdp, specified, "specified reward")
     _, v = optimal(mdp, r)
     # only states the process can start in: an initial probability of 0 starts nowhere
     parent: dict[int, tuple[int, int] | None] = {s: None for s, p in mdp.init if p > 0}

@@ -11,8 +11,9 @@ from alignspec.checking.convention import about
 from alignspec.checking.convention import mdp_label as _mdp_label
 from alignspec.checking.run import Clock, budget_or_default
 from alignspec.errors import OptionError
-from alignspec.mdp._common import _rewards
+from alignspec.mdp._common import _describe, _rewards
 from alignspec.mdp._occupancy import (
+    _differences,
     _lp_pair,
     _occupancy_rows,
     _optimal_pair,
@@ -20,6 +21,16 @@ from alignspec.mdp._occupancy import (
     _reachable,
     _strategy_from,
     _unhackable,
+)
+from alignspec.mdp.backward import acyclic_order
+from alignspec.mdp.intervals import (
+    EXACT_FALLBACK,
+    INTERVAL_STATES,
+    ExactReward,
+    float_optimal,
+    float_values,
+    interval_text,
+    policy_bounds,
 )
 from alignspec.mdp.model import MDP, RewardLike
 from alignspec.mdp.returns import as_strategy, start_value, values
@@ -48,7 +59,7 @@ def hackable(
     infeasibility.  ``policies`` may instead be a list of policies, compared pairwise.
     """
     clock = Clock()
-    rs, ri, _, _ = _rewards(mdp, specified, intended)
+    rs, ri = _rewards(mdp, specified, intended)
     if not isinstance(policies, str):
         if not policies:
             raise OptionError(
@@ -61,7 +72,20 @@ def hackable(
     options: dict[str, Any] = {"policies": "stationary"}
     b = budget_or_default(budget)
     live = _reachable(mdp)
-    # 1. Exact proof from linear algebra on the occupancy polytope (see _unhackable).
+    large = mdp.n_states > EXACT_FALLBACK
+    # 1. The usual hack: the optimal policies of the two rewards ordered oppositely.
+    #    Large discounted models: certified by value intervals (no exact solve).  Else
+    #    exact, where exact optima are affordable: small models, or any size with a step
+    #    counter (backward induction).
+    if mdp.gamma < 1 and mdp.n_states > INTERVAL_STATES:
+        found = _bounded_pair(mdp, rs, ri, clock, options, check)
+        if found is not None:
+            return found
+    if not large or acyclic_order(mdp) is not None:
+        pair = _optimal_pair(mdp, rs, ri)
+        if pair is not None:
+            return _pair_finding(mdp, rs, ri, pair, clock, options, check, {}, None, method="exact")
+    # 2. Exact proof from linear algebra on the occupancy polytope (see _unhackable).
     proof, undecided, stats = _unhackable(mdp, rs, ri, live)
     if proof is not None:
         return Finding(
@@ -73,17 +97,77 @@ def hackable(
             stats=stats,
             elapsed=clock.elapsed,
         )
-    # 2. A witness: the optimal policies of the two rewards (the usual hack), else a
-    #    floating-point LP over occupancy measures; either way re-evaluated exactly.
-    pair = _optimal_pair(mdp, rs, ri)
-    if pair is None:
-        pair = _lp_pair(mdp, rs, ri, live)
+    if large:
+        reason = (
+            f"{undecided + '; ' if undecided else ''}the optimal policies of the two rewards "
+            "were not shown to be ordered oppositely, and the occupancy-measure search does "
+            f"not scale to {mdp.n_states} states"
+        )
+        return Finding(
+            check,
+            Verdict.UNKNOWN,
+            f"{check} could not be decided: {reason}",
+            reason=reason,
+            options=options,
+            elapsed=clock.elapsed,
+        )
+    # 3. A witness from a floating-point LP over occupancy measures, re-evaluated exactly.
+    pair = _lp_pair(mdp, rs, ri, live)
     if pair is not None:
         found = _pair_finding(mdp, rs, ri, pair, clock, options, check, stats, None, method="exact")
         if found.verdict is Verdict.VIOLATED:
             return found
-    # 3. The exact occupancy-measure question (z3 over the rationals).
+    # 4. The exact occupancy-measure question (z3 over the rationals).
     return _occupancy_question(mdp, rs, ri, live, b, clock, options, check, undecided)
+
+
+def _bounded_pair(
+    mdp: MDP,
+    rs: list[list[Fraction]],
+    ri: list[list[Fraction]],
+    clock: Clock,
+    options: dict[str, Any],
+    check: str,
+) -> Finding | None:
+    """The intended-optimal and the specified-optimal policy (floating-point proposals),
+    VIOLATED when certified value intervals order them oppositely; else None."""
+    spec, intent = ExactReward.of(rs), ExactReward.of(ri)
+    pair = (float_optimal(mdp, intent.floats)[0], float_optimal(mdp, spec.floats)[0])
+    returns = []  # [(specified lo, hi), (intended lo, hi)] per policy
+    for choice in pair:
+        row = []
+        for reward in (spec, intent):
+            bounds = policy_bounds(mdp, reward, choice, float_values(mdp, reward.floats, choice))
+            if bounds is None:
+                return None
+            row.append(bounds.start(mdp))
+        returns.append(row)
+    (js0, ji0), (js1, ji1) = returns
+    if not (js0[1] < js1[0] and ji0[0] > ji1[1]):
+        return None
+    first, second = (_describe(mdp, [[(a, Fraction(1))] for a in c]) for c in pair)
+    return Finding(
+        check,
+        Verdict.VIOLATED,
+        f"pi' (optimal for the specified reward) earns more specified reward than pi "
+        f"(optimal for the intended one): {interval_text(*js1)} > {interval_text(*js0)}, but "
+        f"less intended reward: {interval_text(*ji1)} < {interval_text(*ji0)} (value "
+        "intervals checked exactly): optimising the specified reward can lose intended "
+        f"return; they differ at {_differences(first, second)}",
+        witness={"pi": first, "pi_prime": second},
+        values={
+            name: {
+                "specified_lower": js[0],
+                "specified_upper": js[1],
+                "intended_lower": ji[0],
+                "intended_upper": ji[1],
+            }
+            for name, (js, ji) in (("pi", returns[0]), ("pi_prime", returns[1]))
+        },
+        method="bounds",
+        options=options,
+        elapsed=clock.elapsed,
+    )
 
 
 def _occupancy_question(

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
+import attrs
 import numpy as np
+import numpy.typing as npt
 import sympy
 
 from alignspec.errors import OptionError, SpecError
@@ -16,6 +19,26 @@ from alignspec.symbolic.rename import canonical
 from alignspec.symbolic.shape import number_degree
 
 Transitions = list[list[list[tuple[int, Fraction]]]]  # [s][a] -> [(s2, p)]
+
+
+@attrs.frozen(eq=False)
+class ExactRows:
+    """Transition probabilities in compressed rows, exactly: row ``k = s * n_actions + a``
+    has successors ``indices[indptr[k]:indptr[k + 1]]`` with probabilities
+    ``weights[i] / denominators[k]`` (Python integers in object arrays; ``floats`` holds
+    the probabilities rounded to float64, for proposals)."""
+
+    indptr: npt.NDArray[np.int64]
+    indices: npt.NDArray[np.int64]
+    weights: npt.NDArray[np.object_]
+    denominators: npt.NDArray[np.object_]
+    floats: npt.NDArray[np.float64]
+
+
+def _objects(values: list[int]) -> npt.NDArray[np.object_]:
+    out = np.empty(len(values), dtype=object)
+    out[:] = values
+    return out
 
 
 def _prob(value: object, what: str) -> Fraction:
@@ -79,14 +102,7 @@ class MDP:
                     continue
                 if (s, a) not in transitions:
                     raise SpecError(f"no transitions for state {s!r} and action {a!r}")
-                outcomes: dict[int, Fraction] = {}
-                for p, s2 in transitions[(s, a)]:
-                    j = self._idx(s2, f"successor of ({s!r}, {a!r})")
-                    outcomes[j] = outcomes.get(j, Fraction(0)) + _prob(p, f"P({s2!r}|{s!r},{a!r})")
-                total = sum(outcomes.values(), Fraction(0))
-                if total != 1:
-                    raise SpecError(f"probabilities from ({s!r}, {a!r}) sum to {total}, not 1")
-                row.append(sorted((j, p) for j, p in outcomes.items() if p))
+                row.append(self._outcomes(s, a, transitions[(s, a)]))
             self.P.append(row)
         mu = init if isinstance(init, Mapping) else {init: 1}
         self.init = [
@@ -95,6 +111,38 @@ class MDP:
         if sum((p for _, p in self.init), Fraction(0)) != 1:
             raise SpecError("the initial distribution does not sum to 1")
 
+    def _outcomes(
+        self, s: Hashable, a: Hashable, given: Iterable[tuple[object, Hashable]]
+    ) -> list[tuple[int, Fraction]]:
+        """The successor distribution of (s, a): sorted (index, probability) pairs, exact,
+        summing to 1 (duplicates merged, zeros dropped)."""
+        outcomes: dict[int, Fraction] = {}
+        for p, s2 in given:
+            try:
+                j = self.index[s2]
+            except (KeyError, TypeError):
+                j = self._idx(s2, f"successor of ({s!r}, {a!r})")
+            # Fractions in [0, 1] pass as they are (the common case, and a hot loop)
+            q = p if type(p) is Fraction and 0 <= p.numerator <= p.denominator else None
+            if q is None:
+                q = _prob(p, f"P({s2!r}|{s!r},{a!r})")
+            outcomes[j] = outcomes[j] + q if j in outcomes else q
+        # the sum is 1 exactly: integer arithmetic over the common denominator
+        common = math.lcm(*(p.denominator for p in outcomes.values())) if outcomes else 1
+        numerator = sum(p.numerator * (common // p.denominator) for p in outcomes.values())
+        if numerator != common:
+            total = Fraction(numerator, common)
+            raise SpecError(f"probabilities from ({s!r}, {a!r}) sum to {total}, not 1")
+        return sorted((j, p) for j, p in outcomes.items() if p)
+
+    def derived(self, key: str, build: Callable[[], Any]) -> Any:
+        """``build()``, computed once per model and kept under ``key`` (for the checks'
+        derived forms of the transitions: CSR arrays, orderings, FLINT rationals)."""
+        cache: dict[str, Any] = self.__dict__.setdefault("_derived", {})
+        if key not in cache:
+            cache[key] = build()
+        return cache[key]
+
     def sparse_transitions(self) -> Any:
         """P as a float64 CSR matrix of shape (n_states * n_actions, n_states), row
         ``s * n_actions + a``: built once and kept (floats only propose; verdicts are exact)."""
@@ -102,17 +150,34 @@ class MDP:
         if cached is None:
             from scipy.sparse import csr_matrix
 
-            rows, cols, vals = [], [], []
-            m = len(self.actions)
-            for s, row in enumerate(self.P):
-                for a, successors in enumerate(row):
-                    for s2, p in successors:
-                        rows.append(s * m + a)
-                        cols.append(s2)
-                        vals.append(float(p))
-            shape = (len(self.states) * m, len(self.states))
-            cached = csr_matrix((vals, (rows, cols)), shape=shape)
+            rows = self.exact_rows()
+            shape = (len(self.states) * len(self.actions), len(self.states))
+            cached = csr_matrix((rows.floats, rows.indices, rows.indptr), shape=shape)
             self._sparse = cached
+        return cached
+
+    def exact_rows(self) -> ExactRows:
+        """P in compressed rows with exact integer weights (built once and kept)."""
+        cached: ExactRows | None = getattr(self, "_exact_rows", None)
+        if cached is None:
+            indptr, indices, weights, denominators, floats = [0], [], [], [], []
+            for row in self.P:
+                for successors in row:
+                    common = math.lcm(*(p.denominator for _, p in successors))
+                    denominators.append(common)
+                    for s2, p in successors:
+                        indices.append(s2)
+                        weights.append(p.numerator * (common // p.denominator))
+                        floats.append(float(p))
+                    indptr.append(len(indices))
+            cached = ExactRows(
+                np.array(indptr, dtype=np.int64),
+                np.array(indices, dtype=np.int64),
+                _objects(weights),
+                _objects(denominators),
+                np.array(floats, dtype=np.float64),
+            )
+            self._exact_rows = cached
         return cached
 
     def _idx(self, s: Hashable, what: str) -> int:
@@ -288,9 +353,38 @@ def reward_function(mdp: MDP, reward: RewardLike, what: str) -> Callable[[int, i
 def expected(mdp: MDP, table: list[list[list[Fraction]]]) -> list[list[Fraction]]:
     """r(s, a) = sum over successors of P(s2 | s, a) R(s, a, s2)."""
     return [
-        [
-            sum((p * table[i][a][k] for k, (_, p) in enumerate(mdp.P[i][a])), Fraction(0))
-            for a in range(mdp.n_actions)
-        ]
+        [_expectation(mdp.P[i][a], table[i][a]) for a in range(mdp.n_actions)]
         for i in range(mdp.n_states)
     ]
+
+
+def _expectation(successors: list[tuple[int, Fraction]], rewards: list[Fraction]) -> Fraction:
+    first = rewards[0]
+    if all(x == first for x in rewards):  # the probabilities sum to 1
+        return first
+    return sum((p * x for (_, p), x in zip(successors, rewards, strict=True)), Fraction(0))
+
+
+def expected_rewards(mdp: MDP, reward: RewardLike, what: str = "reward") -> list[list[Fraction]]:
+    """r(s, a) = E[R(s, a, s2)] exactly, for any reward form :func:`reward_table` takes.
+    Arrays of shape (S, A) or (S,) do not depend on the successor: their entries are the
+    expectation (no per-successor table is built)."""
+    if not callable(reward) and not isinstance(reward, sympy.Basic):
+        arr = np.asarray(reward, dtype=object)
+        n, m = mdp.n_states, mdp.n_actions
+        if arr.shape in ((n, m), (n,)):
+            zero = [Fraction(0)] * m
+            out = []
+            for i in range(n):
+                if i in mdp.terminal:
+                    out.append(list(zero))
+                elif arr.ndim == 1:
+                    out.append([_exact(arr[i], what)] * m)
+                else:
+                    out.append([_exact(x, what) for x in arr[i]])
+            return out
+    return expected(mdp, reward_table(mdp, reward, what))
+
+
+def _exact(value: object, what: str) -> Fraction:
+    return value if type(value) is Fraction else to_fraction(value, what)

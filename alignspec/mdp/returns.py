@@ -10,8 +10,9 @@ import numpy as np
 import numpy.typing as npt
 
 from alignspec.errors import SpecError
+from alignspec.mdp.backward import optimal_backward, values_backward
 from alignspec.mdp.linalg import SingularSystem, solve
-from alignspec.mdp.model import MDP, RewardLike, expected, reward_table
+from alignspec.mdp.model import MDP, RewardLike, expected_rewards
 from alignspec.space import to_fraction
 
 #: A stationary stochastic policy: per state index, [(action index, probability)].
@@ -49,7 +50,11 @@ def _action(mdp: MDP, a: Hashable) -> int:
 
 
 def values(mdp: MDP, strategy: Strategy, r: list[list[Fraction]]) -> list[Fraction]:
-    """V(s) for every state, exactly: solves (I - gamma P_pi) V = r_pi on non-terminal states."""
+    """V(s) for every state, exactly: solves (I - gamma P_pi) V = r_pi on non-terminal states
+    (by backward induction when the transition graph has no cycles but self-loops)."""
+    quick = values_backward(mdp, strategy, r)
+    if quick is not None:
+        return quick
     live = [i for i in range(mdp.n_states) if i not in mdp.terminal]
     col = {s: k for k, s in enumerate(live)}
     rows, rhs = [], []
@@ -110,7 +115,7 @@ def evaluate(
     ``|(I - gamma P) V - r|`` must stay below ``TOLERANCE`` times the reward scale (a
     SpecError otherwise).  Checks that decide verdicts always evaluate exactly.
     """
-    r = expected(mdp, reward_table(mdp, reward))
+    r = expected_rewards(mdp, reward)
     strategy = as_strategy(mdp, policy)
     if exact if exact is not None else mdp.n_states <= EXACT_STATES:
         return start_value(mdp, values(mdp, strategy, r))
@@ -154,12 +159,15 @@ def optimal(
     considered at s.
     """
     if not _is_expected_table(mdp, r):
-        r = expected(mdp, reward_table(mdp, r))
+        r = expected_rewards(mdp, r)
     assert isinstance(r, list)
     acts = [
         list(allowed[s]) if allowed is not None else list(range(mdp.n_actions))
         for s in range(mdp.n_states)
     ]
+    quick = optimal_backward(mdp, r, sense, acts)
+    if quick is not None:
+        return quick[0], quick[1]
     choice = _float_proposal(mdp, r, sense, acts)
 
     def better(x: Fraction, y: Fraction) -> bool:
@@ -183,6 +191,23 @@ def optimal(
         if not changed:
             return choice, v
     raise SpecError("policy iteration did not converge")  # cannot happen: finite improvement
+
+
+def optimal_ties(
+    mdp: MDP, r: list[list[Fraction]]
+) -> tuple[list[int], list[Fraction], list[list[int]]]:
+    """Like :func:`optimal` (maximising), plus every optimal action per state: those whose
+    exact Q-value equals the optimal value (at terminal states, every action)."""
+    acts = [list(range(mdp.n_actions))] * mdp.n_states
+    quick = optimal_backward(mdp, r, "max", acts)
+    if quick is not None:
+        return quick
+    choice, v = optimal(mdp, r)
+    ties = []
+    for s in range(mdp.n_states):
+        q = q_values(mdp, r, v, s)
+        ties.append([a for a in range(mdp.n_actions) if q[a] == v[s]] or [choice[s]])
+    return choice, v, ties
 
 
 #: Relative bound on the float error of a Q-value (IEEE sums of a few thousand products of

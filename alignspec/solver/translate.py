@@ -104,6 +104,7 @@ class SmtAlgebra(Algebra[Term, str]):
         self.int_constants = int_constants
         self.nonlinear = False
         self.real_terms = False
+        self._lets = 0
 
     def const(self, value: Fraction) -> Term:
         if value.denominator != 1:
@@ -172,15 +173,25 @@ class SmtAlgebra(Algebra[Term, str]):
             return self.const(Fraction(1))
         return self.mul([base] * exponent)
 
+    def _name(self) -> str:
+        # '$' never occurs in a variable's name (Python identifiers), so no clash
+        self._lets += 1
+        return f"|${self._lets}|"
+
     def abs(self, x: Term) -> Term:
+        # a let, not the operand three times: text is a tree, and nested abs (or max below)
+        # would grow exponentially where z3's API shared the node
         zero = "0" if x[1] else "0.0"
-        return f"(ite (>= {x[0]} {zero}) {x[0]} (- {x[0]}))", x[1], False
+        v = self._name()
+        return f"(let (({v} {x[0]})) (ite (>= {v} {zero}) {v} (- {v})))", x[1], False
 
     def _pick(self, op: str, xs: Sequence[Term]) -> Term:
         out = xs[0]
         for x in xs[1:]:
             (a, b), is_int = _texts([x, out])
-            out = (f"(ite ({op} {a} {b}) {a} {b})", is_int, False)
+            va, vb = self._name(), self._name()
+            text = f"(let (({va} {a}) ({vb} {b})) (ite ({op} {va} {vb}) {va} {vb}))"
+            out = (text, is_int, False)
         return out
 
     def min(self, xs: Sequence[Term]) -> Term:

@@ -24,8 +24,11 @@ sympy cache (as a fresh process would), unless --warm-cache, and a gc.collect().
 Part 2, the moderation spec (toxicity Real[0,1], reports Int[0,20], flagged and verified
 Bool; actions allow/warn/remove; a piecewise-linear quality objective per action; the
 requirement toxicity >= 0.8 -> remove; an engagement-like reward).  Each outer check is
-timed with Budget(timeout=120); target: every check under 1 s.  Then goodhart_curve on a
-3-Real nonlinear spec (reward x*y + z, utility x - y*z on [0,1]^3), Budget(timeout=150).
+timed with Budget(timeout=120); target: every check under 1 s.  The same for two
+mixed-integer specs (``mixed_spec``: 6 Int in [0, 50] and 12 Int in [0, 1000], with 3 Bool,
+3 Real, 4 actions, piecewise quality), where z3's optimiser alone ran out of budget.  Then
+goodhart_curve on a 3-Real nonlinear spec (reward x*y + z, utility x - y*z on [0,1]^3),
+Budget(timeout=150).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ import statistics
 import time
 from collections.abc import Callable
 from fractions import Fraction
+from functools import partial
 
 import sympy as sp
 import z3
@@ -241,6 +245,45 @@ def nonlinear_spec() -> al.Spec:
     )
 
 
+def mixed_spec(n_int: int = 6, hi: int = 50, seed: int = 1) -> al.Spec:
+    """A mixed-integer spec where z3's optimiser spent its whole budget (hacking and
+    requirements UNKNOWN after 33 s and 38 s): n_int Int variables in [0, hi], 3 Bools,
+    3 Reals in [0, 1], 4 actions; a two-branch piecewise-linear quality per action, a
+    linear engagement reward per action, two linear assumptions and one requirement."""
+    R = sp.Rational
+    rng = random.Random(seed)
+    names = {f"n{i}": al.Int(0, hi) for i in range(n_int)}
+    names |= {f"b{i}": al.Bool() for i in range(3)} | {f"x{i}": al.Real(0, 1) for i in range(3)}
+    space = al.Space(**names)
+    v = space.vars
+    ns = [getattr(v, f"n{i}") for i in range(n_int)]
+    xs = [getattr(v, f"x{i}") for i in range(3)]
+    bs = [al.indicator(getattr(v, f"b{i}")) for i in range(3)]
+    acts = al.Actions("a", "b", "c", "d")
+
+    def linear() -> sp.Expr:
+        return (
+            sum(R(rng.randint(-9, 9), rng.randint(1, 7)) * n for n in ns)
+            + sum(R(rng.randint(-9, 9), 3) * x for x in xs)
+            + sum(rng.randint(-3, 3) * b for b in bs)
+        )
+
+    def branches() -> sp.Expr:
+        return sp.Piecewise((linear(), ns[0] <= hi // 2), (linear(), True), evaluate=False)
+
+    quality = acts.per_action({a: branches() for a in "abcd"})
+    reward = acts.per_action({a: linear() for a in "abcd"})
+    assume = [sum(ns) <= hi * n_int // 3, ns[1] - ns[2] >= 3]
+    return al.Spec(
+        space=space,
+        actions=acts,
+        intent=al.Intent(quality, require=[ns[3] <= hi - 5]),
+        reward=al.Reward(reward),
+        assume=assume,
+        name=f"mixed{n_int}x{hi}",
+    )
+
+
 def _timed(fn: Callable[[], al.Finding]) -> tuple[float, al.Finding]:
     start = time.perf_counter()
     finding = fn()
@@ -268,13 +311,22 @@ def moderation() -> None:
         ("nonlinear3", "goodhart_curve(5)", NONLINEAR_TIMEOUT,
          lambda: al.outer.goodhart_curve(nl, points=5, budget=nb))
     )  # fmt: skip
+    for n_int, hi in ((6, 50), (12, 1000)):
+        mixed = mixed_spec(n_int, hi)
+        for check, run in (
+            ("inversion", lambda m: al.outer.inversion(m, budget=mb)),
+            ("hacking", lambda m: al.outer.hacking(m, budget=mb)),
+            ("requirements", lambda m: al.outer.requirements(m, budget=mb)),
+            ("goodhart_curve(5)", lambda m: al.outer.goodhart_curve(m, points=5, budget=mb)),
+        ):
+            checks.append((mixed.name or "", check, MODERATION_TIMEOUT, partial(run, mixed)))
     print(f"moderation Spec construction: {build:.4f} s")
     head = f"{'spec':>10} {'check':>18} {'budget s':>8} {'time s':>8} {'target':>7}  verdict"
     print(head)
     print("-" * len(head))
     for name, check, timeout, fn in checks:
         t, f = _timed(fn)
-        ok = ("ok" if t < MODERATION_TARGET else "MISS") if name == "moderation" else ""
+        ok = ("ok" if t < MODERATION_TARGET else "MISS") if name != "nonlinear3" else ""
         why = f"  ({f.reason})" if f.reason else ""
         print(
             f"{name:>10} {check:>18} {timeout:>8} {t:>8.3f} {ok:>7}  "

@@ -20,6 +20,7 @@ import z3
 from z3 import z3core as C
 
 from alignspec.errors import OptionError
+from alignspec.solver.climb import climb
 from alignspec.solver.network import encode_network
 from alignspec.solver.translate import (
     SmtAlgebra,
@@ -460,6 +461,54 @@ def _maximize(problem: Problem, objective: sympy.Basic, budget: Budget) -> Optim
     enc = _Encoding(problem)
     started = time.perf_counter()
     obj = enc.num(objective)
+    # Mixed problems (Int, Bool, Choice variables): plain queries first (climb.py), where
+    # z3's optimiser can spend its budget in vain; pure real ones: the optimiser first,
+    # the plain search when it gives up.
+    mixed = not all(isinstance(v, Real) for v in enc.scope.values())
+    if mixed:
+        climbed = _climbed(enc, obj, budget, started)
+        if climbed is not None:
+            return climbed
+    found = _optimise(problem, objective, enc, obj, budget, started)
+    if found.status == "unknown" and not mixed and not budget.expired:
+        climbed = _climbed(enc, obj, budget, started)
+        if climbed is not None:
+            return climbed
+    return found
+
+
+def _climbed(enc: _Encoding, obj: z3.ArithRef, budget: Budget, started: float) -> Optimum | None:
+    s = enc.solver(budget)
+
+    def ready() -> bool:
+        budget.apply(s)  # the time that remains, per query
+        return not budget.expired
+
+    discrete = [enc.consts[name] for name, var in enc.scope.items() if not isinstance(var, Real)]
+
+    def configure(opt: z3.Optimize) -> None:
+        _tame(opt)
+        budget.apply(opt)
+
+    done = climb(s, obj, discrete=discrete, ready=ready, configure=configure)
+    if done is None:
+        return None
+    stats = _stats(s, started)
+    if done.status == "infeasible" or done.model is None or done.value is None:
+        return Optimum("infeasible", stats=stats, nonlinear=enc.nonlinear)
+    states, exact = enc.states(done.model)
+    return Optimum("optimal", done.value, True, states, exact, stats=stats, nonlinear=enc.nonlinear)
+
+
+def _optimise(
+    problem: Problem,
+    objective: sympy.Basic,
+    enc: _Encoding,
+    obj: z3.ArithRef,
+    budget: Budget,
+    started: float,
+) -> Optimum:
+    """z3's optimiser proposes; a plain query confirms the bound."""
     opt = z3.Optimize()
     _tame(opt)
     budget.apply(opt)

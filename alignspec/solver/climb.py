@@ -48,7 +48,10 @@ def _numeral(x: Fraction) -> z3.ArithRef:
 
 
 def _is_zero(term: z3.ArithRef) -> bool:
+    # the coefficients come back Int- or Real-sorted depending on the context's history
     term = z3.simplify(term)
+    if z3.is_int_value(term):
+        return bool(term.as_long() == 0)
     return bool(z3.is_rational_value(term) and term.as_fraction() == 0)
 
 

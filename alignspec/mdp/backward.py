@@ -49,6 +49,27 @@ def _order(mdp: MDP) -> list[int] | None:
     return order if len(order) == n - len(mdp.terminal) else None
 
 
+def _coprime() -> Any:
+    """Fraction from a numerator and denominator already in lowest terms (FLINT keeps its
+    rationals canonical), skipping the gcd: half the cost of a pass with 100-digit values."""
+    direct = getattr(Fraction, "_from_coprime_ints", None)  # Python 3.12+
+    if direct is not None:
+        return direct
+    try:
+        Fraction(1, 2, _normalize=False)  # type: ignore[call-overload]  # Python 3.11
+    except TypeError:
+        return Fraction
+    return lambda p, q: Fraction(p, q, _normalize=False)  # type: ignore[call-overload]
+
+
+_FRACTION = _coprime()
+
+
+def _fractions(values: list[Any]) -> list[Fraction]:
+    make = _FRACTION
+    return [make(int(x.p), int(x.q)) for x in values]
+
+
 def _flint() -> Any:
     try:
         import flint
@@ -114,7 +135,7 @@ def optimal_backward(
                 tied.append(a)
         assert best is not None
         v[s], choice[s], ties[s] = best, tied[0], tied
-    return choice, [Fraction(int(x.p), int(x.q)) for x in v], ties
+    return choice, _fractions(v), ties
 
 
 def values_backward(
@@ -143,4 +164,4 @@ def values_backward(
         if stay == one:
             return None
         v[s] = total / (one - stay) if stay else total
-    return [Fraction(int(x.p), int(x.q)) for x in v]
+    return _fractions(v)

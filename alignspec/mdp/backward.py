@@ -92,6 +92,31 @@ def _transitions(mdp: MDP, flint: Any) -> list[list[list[tuple[int, Any]]]]:
     return out
 
 
+def _steps(mdp: MDP, flint: Any) -> list[list[tuple[list[tuple[int, Any]], Any]]] | None:
+    """Per state and action: the other successors with gamma * P folded in, and the factor
+    1 / (1 - gamma P(s | s, a)) that staying on the action contributes (kept per model);
+    None when some action stays forever undiscounted."""
+
+    def build() -> list[list[tuple[list[tuple[int, Any]], Any]]] | None:
+        q = flint.fmpq
+        g = q(mdp.gamma.numerator, mdp.gamma.denominator)
+        one = q(1)
+        out = []
+        for s, row in enumerate(_transitions(mdp, flint)):
+            per_action = []
+            for successors in row:
+                stay = sum((g * p for s2, p in successors if s2 == s), q(0))
+                if stay == one and s not in mdp.terminal:
+                    return None
+                factor = one / (one - stay) if stay != one else one
+                per_action.append(([(s2, g * p) for s2, p in successors if s2 != s], factor))
+            out.append(per_action)
+        return out
+
+    steps: list[list[tuple[list[tuple[int, Any]], Any]]] | None = mdp.derived("steps", build)
+    return steps
+
+
 def optimal_backward(
     mdp: MDP,
     r: Sequence[Sequence[Fraction]],
@@ -103,12 +128,10 @@ def optimal_backward(
     forever without discount (gamma = 1 and a self-loop of probability 1)."""
     order = acyclic_order(mdp)
     flint = _flint()
-    if order is None or flint is None:
+    steps = None if order is None or flint is None else _steps(mdp, flint)
+    if order is None or steps is None:
         return None
     q = flint.fmpq
-    g = q(mdp.gamma.numerator, mdp.gamma.denominator)
-    one = q(1)
-    P = _transitions(mdp, flint)
     n = mdp.n_states
     v = [q(0)] * n
     choice = [acts[s][0] for s in range(n)]
@@ -117,18 +140,14 @@ def optimal_backward(
     for s in order:
         best = None
         tied: list[int] = []
+        row, rewards = steps[s], r[s]
         for a in acts[s]:
-            x = q(r[s][a].numerator, r[s][a].denominator)
-            stay = q(0)
-            for s2, p in P[s][a]:
-                if s2 == s:
-                    stay = g * p
-                else:
-                    x += g * p * v[s2]
-            if stay == one:
-                return None
-            if stay:
-                x /= one - stay
+            others, factor = row[a]
+            x = q(rewards[a].numerator, rewards[a].denominator)
+            for s2, w in others:
+                x += w * v[s2]
+            if factor != 1:
+                x *= factor
             if best is None or (x > best if maximise else x < best):
                 best, tied = x, [a]
             elif x == best:

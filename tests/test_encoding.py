@@ -151,3 +151,19 @@ def test_max_and_abs_text_grows_linearly_and_means_the_same():
         want = value_of(expr, space.variables, state)
         got = encoding_value(at(expr, space, "s"), roles, flatten({"s": state}), condition=False)
         assert got == want
+
+
+def test_nested_powers_of_sums_stay_small_and_exact():
+    space = al.Space(x=al.Real(-1, 1))
+    x = space.vars.x
+    expr = x
+    for _ in range(12):  # exact values double their digits per level: keep it small
+        expr = sp.Pow(expr + 1, 2, evaluate=False) / 4
+    roles = {"s": space}
+    enc = _Encoding(Problem(roles))
+    assert len(enc.num_text(at(expr, space, "s"))[0]) < 2_000  # 2^12 copies without lets
+    state = {"x": Fraction(1, 3)}
+    want = value_of(expr, space.variables, state)
+    assert (
+        encoding_value(at(expr, space, "s"), roles, flatten({"s": state}), condition=False) == want
+    )

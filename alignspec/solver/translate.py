@@ -171,7 +171,12 @@ class SmtAlgebra(Algebra[Term, str]):
     def power(self, base: Term, exponent: int) -> Term:
         if exponent == 0:
             return self.const(Fraction(1))
-        return self.mul([base] * exponent)
+        if exponent == 1 or base[2] or base[0].startswith("|"):  # a numeral or a variable
+            return self.mul([base] * exponent)
+        # a compound base is written once and named (nested powers grew as 2^depth)
+        v = self._name()
+        product = self.mul([(v, base[1], False)] * exponent)
+        return f"(let (({v} {base[0]})) {product[0]})", product[1], False
 
     def _name(self) -> str:
         # '$' never occurs in a variable's name (Python identifiers), so no clash

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 import alignspec as al
 from alignspec.engine import extremum
 from alignspec.solver import Budget, Problem, backend
+from alignspec.solver.climb import climb
 from alignspec.symbolic.evaluate import holds, value_of
 from alignspec.symbolic.rename import at
 
@@ -68,11 +69,33 @@ def test_the_optimum_of_mixed_problems_equals_enumeration(problem, sense) -> Non
     ]
     if not values:
         assert found.status == "infeasible"
+        enc = backend._Encoding(Problem(space, labelled))
+        done = climb(enc.solver(Budget()), enc.num(at(objective, MIXED, "s")))
+        assert done is not None and done.status == "infeasible"
         return
     want = max(values) if sense == "max" else min(values)
     assert found.status == "optimal" and found.value == want and found.attained
     state = found.states["s"]
     assert value_of(objective, MIXED.variables, state) == want
+    # the search itself (maximize tries z3's optimiser briefly first, which often settles
+    # problems this small)
+    sign = 1 if sense == "max" else -1
+    enc = backend._Encoding(Problem(space, labelled))
+    discrete = [enc.consts[name] for name in enc.scope]
+    done = climb(enc.solver(Budget()), enc.num(sign * at(objective, MIXED, "s")), discrete=discrete)
+    assert done is not None and done.status == "optimal" and sign * done.value == want
+    states, exact = enc.states(done.model)
+    assert exact and value_of(objective, MIXED.variables, states["s"]) == want
+
+
+def test_the_search_alone_reaches_the_vertex_of_a_mixed_problem() -> None:
+    space = al.Space(n=al.Int(0, 5), x=al.Real(0, 1), y=al.Real(0, 1))
+    v = space.vars
+    constraints = (("budget", at(v.n + v.x + 3 * v.y <= sp.Rational(7, 2), space, "s")),)
+    enc = backend._Encoding(Problem({"s": space}, constraints))
+    objective = enc.num(at(v.n + 2 * v.x + 5 * v.y, space, "s"))
+    done = climb(enc.solver(Budget()), objective, discrete=[enc.consts["s.n"]])
+    assert done is not None and (done.status, done.value) == ("optimal", Fraction(37, 6))
 
 
 def test_mixed_problem_with_reals_reaches_the_vertex() -> None:

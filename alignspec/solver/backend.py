@@ -461,20 +461,31 @@ def _maximize(problem: Problem, objective: sympy.Basic, budget: Budget) -> Optim
     enc = _Encoding(problem)
     started = time.perf_counter()
     obj = enc.num(objective)
-    # Mixed problems (Int, Bool, Choice variables): plain queries first (climb.py), where
-    # z3's optimiser can spend its budget in vain; pure real ones: the optimiser first,
-    # the plain search when it gives up.
+    # Mixed problems (Int, Bool, Choice variables): the optimiser briefly, then plain
+    # queries (climb.py), where the optimiser can spend its whole budget in vain, then the
+    # optimiser with the whole budget; pure real ones: the optimiser first, the plain
+    # search when it gives up.
     mixed = not all(isinstance(v, Real) for v in enc.scope.values())
     if mixed:
+        # the optimiser settles most mixed problems at once: a short try first
+        short = attrs.evolve(budget, rlimit=min(budget.rlimit or QUICK_RLIMIT, QUICK_RLIMIT))
+        quick = _optimise(problem, objective, enc, obj, short, started)
+        if quick.status != "unknown":
+            return quick
         climbed = _climbed(enc, obj, budget, started)
         if climbed is not None:
             return climbed
     found = _optimise(problem, objective, enc, obj, budget, started)
-    if found.status == "unknown" and not mixed and not budget.expired:
+    # (not for nonlinear objectives: models creep towards the optimum without reaching it)
+    if found.status == "unknown" and not mixed and not enc.nonlinear and not budget.expired:
         climbed = _climbed(enc, obj, budget, started)
         if climbed is not None:
             return climbed
     return found
+
+
+#: The optimiser's first, short try on a mixed problem (z3 resource units).
+QUICK_RLIMIT = 500_000
 
 
 def _climbed(enc: _Encoding, obj: z3.ArithRef, budget: Budget, started: float) -> Optimum | None:

@@ -34,13 +34,25 @@ class Climbed:
     model: z3.ModelRef | None = None
 
 
+#: Values past this many bits mean the search is creeping towards a limit it will not
+#: reach (an unattained supremum, a nonlinear objective): the optimiser takes over.
+VALUE_BITS = 1024
+
+
 def _value(model: z3.ModelRef, objective: z3.ArithRef) -> Fraction | None:
     term = model.eval(objective, model_completion=True)
-    if z3.is_int_value(term):
-        return Fraction(term.as_long())
-    if z3.is_rational_value(term):
-        return Fraction(term.as_fraction())
-    return None  # an irrational value: no exact certificate from this search
+    try:
+        if z3.is_int_value(term):
+            value = Fraction(term.as_long())
+        elif z3.is_rational_value(term):
+            value = Fraction(term.as_fraction())
+        else:
+            return None  # an irrational value: no exact certificate from this search
+    except ValueError:  # more digits than Python converts: creeping
+        return None
+    if max(value.numerator.bit_length(), value.denominator.bit_length()) > VALUE_BITS:
+        return None
+    return value
 
 
 def _numeral(x: Fraction) -> z3.ArithRef:
@@ -126,6 +138,13 @@ def climb(
         return None
     best = model
     target_of = objective if is_real else z3.ToReal(objective)  # compared with reals
+    # the first (polished) model is often optimal already: try the certificate at once
+    answer, found = ask(target_of > _numeral(lo))
+    if answer == z3.unsat:
+        return Climbed("optimal", lo, best)
+    if answer != z3.sat or found is None or found <= lo:
+        return None
+    lo, best = found, model
     step, hi = Fraction(1), None
     for _ in range(probes):
         target = (lo + hi) / 2 if hi is not None else lo + step

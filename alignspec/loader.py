@@ -27,6 +27,7 @@ from pathlib import Path
 from types import ModuleType
 
 import attrs
+import sympy
 
 from alignspec.errors import SpecError, SpecFileError
 from alignspec.learned import Learned
@@ -120,8 +121,14 @@ def _import_file(path: Path) -> ModuleType:
     except Exception as err:  # a user's file may raise anything; report it, no traceback
         sys.modules.pop(name, None)
         line = _line_in(err, path)
+        hint = ""
+        if isinstance(err, sympy.SympifyError) and isinstance(err.expr, str):
+            hint = (
+                f"; sympy cannot compare with the string {err.expr!r}: for a Choice "
+                f"variable write al.eq(v.<name>, {err.expr!r}) (al.ne for 'is not')"
+            )
         raise SpecFileError(
-            f"{path}{line}: importing the spec file failed: {type(err).__name__}: {err}"
+            f"{path}{line}: importing the spec file failed: {type(err).__name__}: {err}{hint}"
         ) from None
     if "." in name and not name.startswith("_alignspec_specs_"):
         parent, _, child = name.rpartition(".")

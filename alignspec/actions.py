@@ -8,7 +8,7 @@ import attrs
 import sympy
 
 from alignspec.errors import SpaceError, UnknownLabelError
-from alignspec.space import Choice, Space
+from alignspec.space import Choice, Space, make_symbol
 from alignspec.symbolic.labels import eq
 
 
@@ -36,7 +36,7 @@ class Actions:
 
     @property
     def symbol(self) -> sympy.Symbol:
-        return sympy.Symbol(self.name)
+        return make_symbol(self.name, self.variable)  # the space's own Choice symbol
 
     @property
     def space(self) -> Space:

@@ -7,11 +7,16 @@ spec or usage error (the message is printed, no traceback).
 from __future__ import annotations
 
 import argparse
+import json
+import multiprocessing
 import os
 import pickle
+import queue
+import shutil
+import signal
 import sys
-from collections.abc import Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, wait
 from typing import Any
 
 from alignspec.engine import SAMPLES
@@ -27,23 +32,48 @@ from alignspec.solver import DEFAULT_RLIMIT, Budget
 
 
 class _Task:
-    """A picklable (spec -> Report) task, so specs can run on any Executor."""
+    """A picklable (spec -> Report) task, so specs can run on any Executor.  ``events``,
+    when given, receives ``(spec label, check name)`` as each check starts (a queue
+    proxy when the task runs in a worker process)."""
 
     def __init__(
-        self, budget: Budget, samples: int, points: int, checks: tuple[str, ...] | None
+        self,
+        budget: Budget,
+        samples: int,
+        points: int,
+        checks: tuple[str, ...] | None,
+        events: Any = None,
     ) -> None:
         self.budget, self.samples, self.points, self.checks = budget, samples, points, checks
+        self.events = events
+
+    def reporting_to(self, events: Any) -> _Task:
+        return _Task(self.budget, self.samples, self.points, self.checks, events)
 
     def __call__(self, target: Target) -> Report:
         checks = None
         if self.checks is not None:
             checks = [c for c in _default_checks(target) if c in self.checks]
+        on_check = None
+        if self.events is not None:
+            events, label = self.events, target.label
+
+            def on_check(name: str) -> None:
+                events.put((label, name))
+
         if isinstance(target, MDPSpec):
-            return check(target, checks=checks, budget=self.budget)
+            return check(target, checks=checks, budget=self.budget, on_check=on_check)
         if isinstance(target, (Trajectories, Learned)):
-            return check(target, checks=checks, budget=self.budget, samples=self.samples)
+            return check(
+                target, checks=checks, budget=self.budget, samples=self.samples, on_check=on_check
+            )
         return check(
-            target, checks=checks, budget=self.budget, samples=self.samples, points=self.points
+            target,
+            checks=checks,
+            budget=self.budget,
+            samples=self.samples,
+            points=self.points,
+            on_check=on_check,
         )
 
 
@@ -60,52 +90,124 @@ def _default_checks(target: Target) -> tuple[str, ...]:
 
 
 class Progress:
-    """A one-line progress display on stderr, only when stderr is a terminal."""
+    """One line on stderr, only when it is a terminal, naming the specs and checks that are
+    running now (not the last ones that finished): ``[2/17] running boat-race: regret``."""
 
     def __init__(self, total: int, stream: Any = None) -> None:
         self.stream = stream or sys.stderr
         self.total, self.done = total, 0
-        self.on = total > 1 and hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.running: dict[str, str] = {}
+        self.on = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.shown = False
 
-    def step(self, label: str) -> None:
+    def start(self, spec: str, check: str) -> None:
+        self.running[spec] = check
+        self.draw()
+
+    def finish(self, spec: str) -> None:
         self.done += 1
-        if self.on:
-            self.stream.write(f"\r\033[K[{self.done}/{self.total}] {label[:60]}")
-            self.stream.flush()
+        self.running.pop(spec, None)
+        self.draw()
 
-    def close(self) -> None:
-        if self.on:
+    def put(self, event: tuple[str, str]) -> None:
+        """A check starts here (``_Task.events`` for a task run in this process)."""
+        self.start(*event)
+
+    def draw(self) -> None:
+        if not self.on:
+            return
+        now = "; ".join(f"{spec}: {check}" for spec, check in self.running.items())
+        line = f"[{self.done}/{self.total}]" + (f" running {now}" if now else "")
+        width = max(20, shutil.get_terminal_size().columns - 1)
+        self.stream.write(f"\r\033[K{line[:width]}")
+        self.stream.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        """Wipe the line (before a report is printed to the same terminal)."""
+        if self.shown:
             self.stream.write("\r\033[K")
             self.stream.flush()
+            self.shown = False
+
+    close = clear
 
 
-def run(specs: Sequence[Target], task: _Task, executor: Executor | None = None) -> list[Report]:
-    """Reports in spec order; specs that cannot travel to a worker process (a lambda
-    inside, say) run here instead."""
-    progress = Progress(len(specs))
+def run(
+    specs: Sequence[Target],
+    task: _Task,
+    executor: Executor | None = None,
+    *,
+    on_report: Callable[[Report], None] | None = None,
+    progress: Progress | None = None,
+) -> list[Report]:
+    """Reports in spec order; ``on_report`` gets each one as soon as it is finished (in
+    the order they finish).  Specs that cannot travel to a worker process (a lambda
+    inside, say) run here instead, after the others are handed out."""
+    progress = progress or Progress(len(specs))
+    reports: dict[int, Report] = {}
+
+    def finished(i: int, report: Report) -> None:
+        reports[i] = report
+        progress.finish(specs[i].label)
+        if on_report is not None:
+            progress.clear()
+            on_report(report)
+            progress.draw()
+
+    here = task.reporting_to(progress if progress.on else None)
     try:
         if executor is None:
-            out = []
-            for s in specs:
-                out.append(task(s))
-                progress.step(s.label)
-            return out
+            for i, s in enumerate(specs):
+                finished(i, here(s))
+            return [reports[i] for i in range(len(specs))]
+        _parallel(specs, task, here, executor, progress, finished)
+        return [reports[i] for i in range(len(specs))]
+    finally:
+        progress.close()
+
+
+def _parallel(
+    specs: Sequence[Target],
+    task: _Task,
+    here: _Task,
+    executor: Executor,
+    progress: Progress,
+    finished: Callable[[int, Report], None],
+) -> None:
+    manager = None
+    if progress.on:  # workers tell which check they start through a queue
+        manager = multiprocessing.Manager()
+        task = task.reporting_to(manager.Queue())
+    try:
         travelling = [i for i, s in enumerate(specs) if _picklable(s)]
-        futures = {i: executor.submit(task, specs[i]) for i in travelling}
-        staying = [specs[i].label for i in range(len(specs)) if i not in futures]
+        futures = {executor.submit(task, specs[i]): i for i in travelling}
+        staying = [i for i in range(len(specs)) if i not in travelling]
         if staying:
             print(
                 f"alignspec: running here (cannot be sent to worker processes): "
-                f"{', '.join(staying)}",
+                f"{', '.join(specs[i].label for i in staying)}",
                 file=sys.stderr,
             )
-        reports = []
-        for i, s in enumerate(specs):
-            reports.append(futures[i].result() if i in futures else task(s))
-            progress.step(s.label)
-        return reports
+        for i in staying:
+            finished(i, here(specs[i]))
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            _drain(task.events, progress)
+            for future in sorted(done, key=lambda f: futures[f]):
+                finished(futures[future], future.result())
     finally:
-        progress.close()
+        if manager is not None:
+            manager.shutdown()
+
+
+def _drain(events: Any, progress: Progress) -> None:
+    while events is not None:
+        try:
+            progress.put(events.get_nowait())
+        except queue.Empty:
+            return
 
 
 def _picklable(spec: Target) -> bool:
@@ -114,6 +216,25 @@ def _picklable(spec: Target) -> bool:
     except Exception:  # e.g. a lambda policy cannot travel to a worker process
         return False
     return True
+
+
+#: The default wall-clock limit per check of ``alignspec check`` (seconds).
+DEFAULT_TIMEOUT = 300.0
+
+
+def _seconds(text: str) -> float | None:
+    """``--timeout``: seconds > 0, or 0 / 'none' for no wall-clock limit."""
+    if text.strip().lower() in ("none", "off", "0", "0.0", "inf"):
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of seconds (0 or 'none': no limit)"
+        ) from None
+    if not value > 0 or value != value:
+        raise argparse.ArgumentTypeError(f"{text!r}: give seconds > 0 (0 or 'none': no limit)")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -134,9 +255,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true", help="print one JSON document (--format json)")
     c.add_argument(
         "--format",
-        choices=("text", "json", "junit", "sarif", "html"),
+        choices=("text", "jsonl", "json", "junit", "sarif", "html"),
         default=None,
-        help="output format (default text)",
+        help="output format (default text; text and jsonl print each spec as it finishes)",
     )
     c.add_argument(
         "--map",
@@ -151,11 +272,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     c.add_argument(
         "--timeout",
-        type=float,
-        default=None,
+        type=_seconds,
+        default=DEFAULT_TIMEOUT,
         metavar="SECONDS",
         help="wall-clock limit per check: every query, sampling and bounding work "
-        "together (default: none)",
+        f"together (default {DEFAULT_TIMEOUT:g}; 0 or 'none': no limit)",
     )
     c.add_argument(
         "--rlimit",
@@ -292,24 +413,41 @@ def _recheck(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    if args.jobs < 1 or (args.timeout is not None and args.timeout <= 0) or args.points < 2:
-        raise SpecError("--jobs must be >= 1, --timeout > 0 and --points >= 2")
+    if args.jobs < 1 or args.points < 2:
+        raise SpecError("--jobs must be >= 1 and --points >= 2")
     checks = None
     if args.checks:
         checks = tuple(c.strip() for c in args.checks.split(",") if c.strip())
         bad = [c for c in checks if c not in ALL_CHECKS]
         if bad:
             raise SpecError(f"--checks: unknown check(s) {bad}; choose from {list(ALL_CHECKS)}")
+    fmt = args.format or ("json" if args.json else "text")
+    axes = tuple(v.strip() for v in args.map.split(",")) if args.map else None
+    if axes is not None and len(axes) != 2:
+        raise SpecError(f"--map {args.map!r}: name two variables, e.g. --map x,y")
     specs = load(args.paths)
     task = _Task(Budget(args.rlimit, args.timeout), args.samples, args.points, checks)
-    if args.jobs > 1 and len(specs) > 1:
-        with ProcessPoolExecutor(max_workers=min(args.jobs, len(specs))) as pool:
-            reports = run(specs, task, pool)
-    else:
-        reports = run(specs, task)
-    fmt = args.format or ("json" if args.json else "text")
+    done: list[Report] = []
+
+    def stream(report: Report) -> None:
+        done.append(report)
+        if fmt == "text":
+            print(text.render(report) + "\n", flush=True)
+        elif fmt == "jsonl":
+            print(json.dumps({"type": "spec", **report.to_dict()}), flush=True)
+
+    try:
+        if args.jobs > 1 and len(specs) > 1:
+            reports = _in_pool(specs, task, min(args.jobs, len(specs)), stream)
+        else:
+            reports = run(specs, task, on_report=stream)
+    except KeyboardInterrupt:
+        print(_interrupted(specs, done), file=sys.stderr)
+        raise
     if fmt == "json":
         print(json_report.dumps(reports))
+    elif fmt == "jsonl":
+        print(json.dumps(json_report.summary_line(reports)))
     elif fmt == "junit":
         from alignspec.report import junit
 
@@ -317,20 +455,49 @@ def _check(args: argparse.Namespace) -> int:
     elif fmt == "html":
         from alignspec.report import html
 
-        axes = tuple(v.strip() for v in args.map.split(",")) if args.map else None
-        if axes is not None and len(axes) != 2:
-            raise SpecError(f"--map {args.map!r}: name two variables, e.g. --map x,y")
         print(html.render(reports, specs, axes=axes))
     elif fmt == "sarif":
         from alignspec.report import sarif
 
         print(sarif.dumps(reports, root=os.getcwd()))
     else:
-        for report in reports:
-            print(text.render(report))
-            print()
         print(text.summary(reports))
     return 0 if all(r.meets_expectation for r in reports) else 1
+
+
+def _in_pool(
+    specs: Sequence[Target], task: _Task, workers: int, stream: Callable[[Report], None]
+) -> list[Report]:
+    """Run on worker processes that ignore Ctrl-C: the terminal sends it to them too, and
+    this process stops them itself (no worker tracebacks, no waiting for their checks)."""
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint)
+    try:
+        reports = run(specs, task, pool, on_report=stream)
+    except BaseException:
+        processes = list(getattr(pool, "_processes", {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        raise
+    pool.shutdown()
+    return reports
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _interrupted(specs: Sequence[Target], done: Sequence[Report]) -> str:
+    """What finished before Ctrl-C (its reports were printed as they finished)."""
+    finished = ", ".join(
+        f"{r.spec} {r.verdict}{'' if r.meets_expectation else ' (NOT AS EXPECTED)'}" for r in done
+    )
+    left = [s.label for s in specs if s.label not in {r.spec for r in done}]
+    return (
+        f"alignspec: {len(done)} of {len(specs)} spec(s) finished before the interrupt"
+        + (f": {finished}" if done else "")
+        + (f"; not finished: {', '.join(left)}" if left else "")
+    )
 
 
 if __name__ == "__main__":

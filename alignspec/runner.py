@@ -65,6 +65,7 @@ def check(
     budget: Budget | None = None,
     samples: int | None = None,
     points: int | None = None,
+    on_check: Callable[[str], None] | None = None,
 ) -> Report:
     """Run the applicable checks (or the named ``checks``) and combine them in a Report.
 
@@ -79,7 +80,11 @@ def check(
     Every argument is honoured or refused: a bundle that carries its own policy, regions
     or question raises :class:`OptionError` for the arguments it cannot take
     (``samples`` default 50, ``points`` default 20).
+
+    ``on_check`` is called with each check's name just before it starts (an MDP bundle's
+    checks run together: it is called once, with their names joined), for progress displays.
     """
+    note = on_check if on_check is not None else _quiet
     given = {
         "policy": policy is not None,
         "train": train is not None,
@@ -95,8 +100,10 @@ def check(
             given,
             takes=(),
         )
+        note(", ".join(spec.checks if checks is None else checks))
         return spec.check(checks=checks, budget=budget)
     if isinstance(spec, Trajectories):
+        note("bmc")
         return _trajectories(spec, given, checks, budget, samples)
     samples = SAMPLES if samples is None else samples
     if isinstance(spec, Learned):
@@ -107,7 +114,7 @@ def check(
             given,
             takes=("samples",),
         )
-        return _learned(spec, checks, budget, samples)
+        return _learned(spec, checks, budget, samples, note)
     if not isinstance(spec, Spec):
         raise SpecError(f"check() takes an alignspec.Spec, got {type(spec).__name__}")
     names = (
@@ -124,12 +131,14 @@ def check(
     if unknown_names:
         raise OptionError(f"unknown check(s) {unknown_names}; choose from {list(CHECKS)}")
     outer_names = [n for n in names if n in OUTER]
-    findings = _outer(spec, outer_names, budget, samples, 20 if points is None else points)
+    findings = _outer(spec, outer_names, budget, samples, 20 if points is None else points, note)
     wanted_inner = [n for n in names if n in INNER]
     if wanted_inner:
         if policy is None:
             raise OptionError(f"check(s) {wanted_inner} need a policy: check(spec, policy=...)")
-        findings += _inner(spec, policy, wanted_inner, train, deploy, oversight, budget, samples)
+        findings += _inner(
+            spec, policy, wanted_inner, train, deploy, oversight, budget, samples, note
+        )
     return Report(spec.label, findings, spec.expect, spec.source)
 
 
@@ -156,8 +165,16 @@ def _trajectories(
     return question.check(budget=budget, samples=SAMPLES if samples is None else samples)
 
 
+def _quiet(name: str) -> None:
+    """The default ``on_check``: no progress display."""
+
+
 def _learned(
-    learned: Learned, checks: Sequence[str] | None, budget: Budget | None, samples: int
+    learned: Learned,
+    checks: Sequence[str] | None,
+    budget: Budget | None,
+    samples: int,
+    note: Callable[[str], None],
 ) -> Report:
     names = (
         tuple(checks)
@@ -175,12 +192,18 @@ def _learned(
         learned.oversight,
         budget,
         samples,
+        note,
     )
     return Report(learned.label, found, learned.expect, learned.source)
 
 
 def _outer(
-    spec: Spec, names: Sequence[str], budget: Budget | None, samples: int, points: int
+    spec: Spec,
+    names: Sequence[str],
+    budget: Budget | None,
+    samples: int,
+    points: int,
+    note: Callable[[str], None],
 ) -> tuple[Finding, ...]:
     runners: dict[str, Callable[[], Finding]] = {
         "inversion": lambda: inversion(spec, budget=budget, samples=samples),
@@ -188,7 +211,14 @@ def _outer(
         "requirements": lambda: requirements(spec, budget=budget, samples=samples),
         "goodhart_curve": lambda: goodhart_curve(spec, points=points, budget=budget),
     }
-    return tuple(runners[name]() for name in names)
+    return tuple(_run(runners, name, note) for name in names)
+
+
+def _run(
+    runners: dict[str, Callable[[], Finding]], name: str, note: Callable[[str], None]
+) -> Finding:
+    note(name)
+    return runners[name]()
 
 
 def _refuse(label: str, what: str, given: dict[str, bool], takes: tuple[str, ...]) -> None:
@@ -207,6 +237,7 @@ def _inner(
     oversight_flag: str | None,
     budget: Budget | None,
     samples: int,
+    note: Callable[[str], None],
 ) -> tuple[Finding, ...]:
     target = spec.objective if spec.objective is not None else spec.utility
     assume = [e for _, e in spec.assumptions]
@@ -234,4 +265,4 @@ def _inner(
             raise OptionError(f"{name!r} is not an inner check; choose from {list(INNER)}")
         if name == "oversight" and oversight_flag is None:
             raise OptionError("the oversight check needs oversight='<Bool state variable>'")
-    return tuple(runners[name]() for name in names)
+    return tuple(_run(runners, name, note) for name in names)

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 import attrs
 import sympy
 
-from alignspec.errors import BoundsError, SpaceError
+from alignspec.errors import BoundsError, SpaceError, UnknownLabelError
 
 T = TypeVar("T")
 
@@ -130,6 +130,41 @@ class BoolSymbol(sympy.Symbol):  # type: ignore[misc]
         return set()
 
 
+class ChoiceSymbol(sympy.Symbol):  # type: ignore[misc]
+    """The symbol of a Choice variable.
+
+    ``v.mode == "feed"`` is Python's equality of a symbol and a string: always False, so a
+    requirement written that way silently became the literal ``false``.  A Choice symbol
+    refuses the comparison and points at :func:`alignspec.eq`.
+    """
+
+    def _refuse(self, op: str, other: str) -> UnknownLabelError:
+        fn = "eq" if op == "==" else "ne"
+        return UnknownLabelError(
+            f"{self} {op} {other!r} compares Choice variable {self} with a string in Python, "
+            f"which is always {op == '!='} and never a condition; write "
+            f"al.{fn}({self}, {other!r})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            raise self._refuse("==", other)
+        result: bool = super().__eq__(other)
+        return result
+
+    def __ne__(self, other: object) -> bool:
+        if isinstance(other, str):
+            raise self._refuse("!=", other)
+        result: bool = super().__ne__(other)
+        return result
+
+    __hash__ = sympy.Symbol.__hash__
+
+    def _sympyrepr(self, printer: object) -> str:
+        """srepr as before (spec content hashes, and so stored certificates, stay valid)."""
+        return f"Symbol({self.name!r})"
+
+
 def make_symbol(name: str, variable: Variable) -> sympy.Symbol:
     """The canonical sympy symbol of a variable (assumptions help sympy simplify soundly).
 
@@ -142,7 +177,7 @@ def make_symbol(name: str, variable: Variable) -> sympy.Symbol:
         return _new_symbol(sympy.Symbol, name, integer=True)
     if isinstance(variable, Bool):
         return _new_symbol(BoolSymbol, name)
-    return _new_symbol(sympy.Symbol, name)
+    return _new_symbol(ChoiceSymbol, name)
 
 
 def _new_symbol(cls: type[sympy.Symbol], name: str, **assumptions: bool) -> sympy.Symbol:

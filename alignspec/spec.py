@@ -13,9 +13,11 @@ from typing import Literal
 import attrs
 import sympy
 from sympy.core.parameters import evaluate
+from sympy.logic.boolalg import BooleanAtom, BooleanFunction
 
 from alignspec.actions import ActionSpace, merge
 from alignspec.errors import (
+    NotNumericError,
     OptionError,
     SpecError,
     UndecidedWarning,
@@ -42,8 +44,25 @@ def _sympify(value: object) -> sympy.Basic:
         ) from None
 
 
-def _optional(value: object) -> sympy.Basic | None:
-    return None if value is None else _sympify(value)
+def _number(value: object, what: str) -> sympy.Basic:
+    """A utility or reward: a number, never a condition (``Intent(x > 1/2)`` crashed the
+    checks with a TypeError)."""
+    expr = _sympify(value)
+    if isinstance(expr, (sympy.Rel, BooleanFunction, BooleanAtom)):
+        raise NotNumericError(
+            f"{what} {expr} is a condition, not a number to maximise: put conditions in "
+            f"Intent(require=[...]) (or assume=[...]), or count it as 0/1 with "
+            f"al.indicator({expr})"
+        )
+    return expr
+
+
+def _utility(value: object) -> sympy.Basic | None:
+    return None if value is None else _number(value, "Intent: the utility")
+
+
+def _reward_expr(value: object) -> sympy.Basic:
+    return _number(value, "Reward: the expression")
 
 
 def _conditions(value: object) -> tuple[sympy.Basic, ...]:
@@ -58,7 +77,7 @@ def _conditions(value: object) -> tuple[sympy.Basic, ...]:
 class Intent:
     """What we truly want: a utility to maximise and hard requirements (either may be absent)."""
 
-    utility: sympy.Basic | None = attrs.field(default=None, converter=_optional)
+    utility: sympy.Basic | None = attrs.field(default=None, converter=_utility)
     require: tuple[sympy.Basic, ...] = attrs.field(default=(), converter=_conditions)
 
 
@@ -66,7 +85,7 @@ class Intent:
 class Reward:
     """What we wrote down: the objective an optimiser will actually be given."""
 
-    expr: sympy.Basic = attrs.field(converter=_sympify)
+    expr: sympy.Basic = attrs.field(converter=_reward_expr)
 
 
 def _intent(value: object) -> Intent | None:

@@ -181,28 +181,6 @@ def test_sarif_output(tmp_path):
     assert rules == {"inversion", "hacking", "goodhart_curve"}
 
 
-def test_progress_only_on_a_terminal():
-    import io
-
-    from alignspec.cli import Progress
-
-    class Terminal(io.StringIO):
-        def isatty(self):
-            return True
-
-    quiet = io.StringIO()
-    p = Progress(3, quiet)
-    p.step("a")
-    p.close()
-    assert quiet.getvalue() == ""
-    tty = Terminal()
-    p = Progress(3, tty)
-    p.step("first spec")
-    assert "[1/3] first spec" in tty.getvalue()
-    p.close()
-    assert tty.getvalue().endswith("\r\033[K")
-
-
 def test_checks_and_budgets_reach_mdp_and_system_targets():
     out = run("check", "--json", "--checks", "regret,bmc", "specs/boat_race.py")
     doc = json.loads(out.stdout)

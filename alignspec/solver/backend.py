@@ -356,6 +356,9 @@ def _stats(s: z3.Solver | z3.Optimize, started: float) -> dict[str, float]:
 
 
 def _reason(s: z3.Solver | z3.Optimize, budget: Budget, nonlinear: bool, started: float) -> str:
+    if budget.timeout is not None and budget.expired:
+        # the wall clock ran out, whatever z3 says about it (often a bare "unknown")
+        return budget.timeout_reason
     raw = s.reason_unknown()
     if (
         "resource limit" in raw

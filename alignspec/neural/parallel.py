@@ -38,6 +38,8 @@ def workers(jobs: int | None = None, executor: Executor | None = None) -> Iterat
     if jobs is not None and (not isinstance(jobs, int) or jobs < 1):
         raise OptionError(f"jobs={jobs!r} must be a whole number >= 1")
     tokens = (_JOBS.set(jobs), _EXECUTOR.set(executor))
+    if jobs is not None and jobs > 1 and executor is None:
+        _warm(jobs)
     try:
         yield
     finally:
@@ -77,9 +79,35 @@ def executor(jobs: int) -> Executor:
             context: Any = server
         else:  # pragma: no cover - Windows, where spawn is all there is
             context = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+        pool = ProcessPoolExecutor(
+            max_workers=jobs, mp_context=context, initializer=_ignore_interrupts
+        )
         _POOLS[jobs] = pool
     return pool
+
+
+def _noop(_: int) -> None:
+    return None
+
+
+def _warm(jobs: int) -> None:
+    """Start the local pool's workers now and wait until each has run a task: a worker
+    still being started when the caller exits (Ctrl-C during a long check) cannot rebuild
+    the pool's semaphores, and the fork server printed a traceback for it."""
+    pool = executor(jobs)
+    try:
+        list(pool.map(_noop, range(jobs)))
+    except Exception:  # a pool that cannot start: the engine redoes work locally anyway
+        discard(jobs)
+
+
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the caller (they share its terminal's process group): a
+    worker killed by it broke the pool, the caller started a new one while exiting, and
+    the fork server printed a traceback for a worker it could no longer start."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def discard(jobs: int) -> None:

@@ -9,6 +9,7 @@ from alignspec.actions import Actions
 from alignspec.assertions import assert_aligned, assert_misaligned
 from alignspec.errors import (
     BoundsError,
+    LabelCountError,
     NotBooleanError,
     NotNumericError,
     OptionError,
@@ -61,6 +62,7 @@ __all__ = [
     "GoodhartPoint",
     "Int",
     "Intent",
+    "LabelCountError",
     "Leaf",
     "Learned",
     "LinearPolicy",

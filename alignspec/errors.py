@@ -50,6 +50,11 @@ class UnknownLabelError(SpecError):
     """A Choice variable is compared with a label it does not have."""
 
 
+class LabelCountError(UnknownLabelError):
+    """Integer classes or actions were mapped to labels by index, and the counts disagree
+    (more classes than labels, a class outside ``range(len(labels))``, ...)."""
+
+
 class UnsatisfiableAssumptionsError(SpecError):
     """The assumptions admit no state at all; ``core`` lists the conflicting ones."""
 

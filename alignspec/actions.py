@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import attrs
 import numpy as np
@@ -23,7 +24,8 @@ class Actions:
 
     Labels are strings.  Integer actions (gymnasium's ``Discrete``, classifiers trained on
     0, 1, 2) are positions in ``labels``: :meth:`numbered` makes the labels "0", "1", ...,
-    :meth:`label` maps an integer to its label.
+    :meth:`from_gym` reads a gymnasium space, and :meth:`label` maps an integer to its
+    label.
     """
 
     labels: tuple[str, ...]
@@ -35,7 +37,7 @@ class Actions:
             raise SpaceError(
                 f"Actions{tuple(labels)!r}: action labels are strings. For integer actions "
                 f"0..n-1 use Actions.numbered(n) (labels '0', '1', ...), "
-                "or name them, e.g. "
+                "Actions.from_gym(env.action_space, labels=[...]) or name them, e.g. "
                 "Actions('left', 'right'); integers then map to labels by position"
             )
         choice = Choice(*labels)  # validates the labels
@@ -49,6 +51,20 @@ class Actions:
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise SpaceError(f"Actions.numbered(n) needs a positive integer n, got {n!r}")
         return cls(*[str(k) for k in range(int(n))], name=name)
+
+    @classmethod
+    def from_gym(
+        cls, action_space: Any, labels: Sequence[str] | None = None, *, name: str = "action"
+    ) -> Actions | Space:
+        """The actions of a gymnasium action space.  ``Discrete(n, start=s)`` gives
+        Actions whose ``labels[k]`` names action s + k (default "s", "s+1", ...); a count
+        other than n raises :class:`~alignspec.LabelCountError`.  ``Box`` (finite bounds),
+        ``MultiDiscrete``, ``MultiBinary`` and ``Dict`` give a Space of action variables
+        (``labels`` names them; default ``action_0``, ...).  Needs gymnasium
+        (``pip install alignspec[gym]``)."""
+        from alignspec.integrations.gym import actions_from_gym
+
+        return actions_from_gym(action_space, labels, name)
 
     def label(self, k: object) -> str:
         """The label at position ``k`` (an int, numpy integer or one-element array), for

@@ -73,6 +73,11 @@ class UndecidedWarning(UserWarning):
     could not be decided within its budget."""
 
 
+class RationalisedWarning(UserWarning):
+    """Float probabilities (e.g. a gymnasium transition table's) were replaced by nearby
+    rationals within a stated tolerance, or rows renormalised to sum to exactly 1."""
+
+
 class SpecFileError(SpecError):
     """A spec file could not be imported or defines no Spec."""
 

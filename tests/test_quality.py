@@ -80,7 +80,7 @@ def test_public_api_is_exported():
         assert hasattr(al, name), name
 
 
-PYTHON = ["alignspec", "_alignspec_pytestplugin.py", "tests", "specs", "bench"]
+PYTHON = ["alignspec", "_alignspec_pytestplugin.py", "tests", "specs", "bench", "examples"]
 
 
 @pytest.mark.parametrize(

@@ -226,3 +226,26 @@ class MLPPolicy(Policy):
         layers = layers_from_onnx(Path(path))
         space, actions, mode = resolve(layers, space, actions, mode, input_bounds)
         return cls(space, actions, layers, mode)
+
+    @classmethod
+    def from_torch(
+        cls,
+        module: Any,
+        space: Space | None = None,
+        actions: ActionSpace | None = None,
+        mode: str | None = "auto",
+        *,
+        input_bounds: object = None,
+    ) -> MLPPolicy:
+        """Wrap a PyTorch ``nn.Sequential`` of ``Linear`` and ``ReLU`` layers (``Identity``,
+        ``Flatten`` and ``Dropout``, taken in evaluation mode, are skipped), exactly: each
+        weight is the rational its float holds.  ``space``, ``actions``, ``mode`` and
+        ``input_bounds`` mean what they mean for :meth:`from_onnx`.  Layers are read by
+        duck typing (``weight``/``bias``), so torch itself is not imported here
+        (``pip install alignspec[torch]`` to train)."""
+        from alignspec.policy.onnx_import import resolve
+        from alignspec.policy.torch_import import layers_from_torch
+
+        layers = layers_from_torch(module)
+        space, actions, mode = resolve(layers, space, actions, mode, input_bounds)
+        return cls(space, actions, layers, mode)

@@ -255,11 +255,11 @@ class MDP:
         (FrozenLake, Taxi, CliffWalking): states and actions are the table's integers (or
         the ``actions`` labels, in order).  Each float probability becomes the simplest
         rational within ``tolerance`` (``Fraction.limit_denominator``); a row whose
-        rationals do not sum to 1 is divided by its sum, exactly (more than ``tolerance``
-        per entry away from 1 is an error).  What changed is in ``mdp.rationalisation`` and
-        a :class:`~alignspec.RationalisedWarning`.  A state entered with ``done`` is
-        terminal (absorbing); ``mdp.reward`` is the table's reward as an (S, A, S) array of
-        Fractions.  The initial distribution is the environment's
+        rationals do not sum to 1 is divided by its sum, exactly (further from 1 than
+        ``tolerance``, or float rounding, per entry is an error).  What changed is in
+        ``mdp.rationalisation`` and a :class:`~alignspec.RationalisedWarning`.  A state
+        entered with ``done`` is terminal (absorbing); ``mdp.reward`` is the table's reward
+        as an (S, A, S) array of Fractions.  The initial distribution is the environment's
         ``initial_state_distrib`` unless ``init`` is given.  Needs gymnasium."""
         from alignspec.integrations.gym import mdp_from_gym
 

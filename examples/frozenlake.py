@@ -39,14 +39,18 @@ for episode in range(3000):
         state, done = nxt, terminated or truncated
 
 actions = al.Actions.from_gym(env.action_space, MOVES)
-learned = {s: actions.label(int(q[s].argmax())) for s in range(16)}
+cells = al.Space.from_gym(env.observation_space, names="cell")  # Int(0, 15)
+table = al.TablePolicy(
+    cells, actions, {(s,): q[s].argmax() for s in range(16)}, labels=actions.labels
+)
+learned = {s: table.act({"cell": s}) for s in range(16)}  # state -> action label
 
 # Its exact return against the exact optimum of the table's own reward.
 best, _ = mdp.optimal(lake, lake.reward)  # an action index per state
 optimum = mdp.evaluate(lake, [lake.actions[a] for a in best], lake.reward)
 achieved = mdp.evaluate(lake, learned, lake.reward)
 print(f"learned policy: {float(achieved):.6f} of the optimal {float(optimum):.6f}")
-print("exact shortfall:", float(optimum - achieved))
+print("exact shortfall:", optimum - achieved)  # a Fraction: 0 means optimal, exactly
 assert achieved <= optimum
 
 # The reward only pays for the goal; what we mean also counts falling through the ice.

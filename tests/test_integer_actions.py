@@ -77,6 +77,23 @@ def test_tree_on_integer_classes_maps_by_position_exactly():
     ]
 
 
+def test_float_classes_holding_integers():
+    tree_mod = pytest.importorskip("sklearn.tree")
+    xs, ys = data()
+    model = tree_mod.DecisionTreeClassifier(max_depth=4, random_state=0).fit(xs, ys * 1.0)
+    assert model.classes_.dtype == np.float64
+    with pytest.raises(al.UnknownLabelError, match="its classes are integers"):
+        al.TreePolicy.from_sklearn(model, SPACE, ACTIONS)
+    policy = al.TreePolicy.from_sklearn(model, SPACE, ACTIONS, labels=ACTIONS.labels)
+    grid = probes()
+    assert list(policy.act_batch(grid)) == [int(k) for k in model.predict(grid)]
+    from alignspec.policy.base import class_labels
+
+    assert class_labels([np.float64(2.0), 0], ACTIONS, ACTIONS.labels, "tree") == ["right", "left"]
+    with pytest.raises(al.UnknownLabelError, match=r"the class\(es\) \[0.5\]"):
+        class_labels([0.5], ACTIONS, ACTIONS.labels, "tree")
+
+
 def test_label_count_errors_are_typed():
     tree_mod = pytest.importorskip("sklearn.tree")
     xs, ys = data()
@@ -180,3 +197,25 @@ def test_vector_callable_with_action_variables():
     short = al.CallablePolicy(space, acts, lambda row: np.array([0.0]), vector=True)
     with pytest.raises(al.SpecError, match="2 numbers in that order"):
         short.act({"a": 0, "b": False, "m": "x"})
+
+
+def test_table_of_integer_actions():
+    line = al.Space(x=al.Int(0, 3))
+    lr = al.Actions("left", "right")
+    gain = lr.per_action({"left": -line.vars.x, "right": line.vars.x})
+    q_argmax = {(x,): np.int64(1 if x < 2 else 0) for x in range(4)}  # a Q-table's argmax
+    table = al.TablePolicy(line, lr, q_argmax, labels=lr.labels)
+    assert [table.act({"x": x}) for x in range(4)] == ["right", "right", "left", "left"]
+    f = al.inner.optimality(table, gain)
+    assert f.verdict is al.Verdict.VIOLATED and f.witness["s"]["x"] in (2, 3)
+    assert f.witness["s"]["action"] == "left" and f.witness["better"]["action"] == "right"
+    right = al.TablePolicy(line, lr, {(x,): 1 for x in range(4)}, labels=lr.labels)
+    assert al.inner.optimality(right, gain).verdict is al.Verdict.PROVED
+    with pytest.raises(al.UnknownLabelError, match="'1' is not one of the actions"):
+        al.TablePolicy(line, lr, {(0,): 1})
+    with pytest.raises(al.LabelCountError, match="has no label"):
+        al.TablePolicy(line, lr, {(0,): 2}, labels=lr.labels)
+    with pytest.raises(al.LabelCountError):
+        al.TablePolicy(line, lr, {(0,): 0}, labels=("left",))
+    numbered = al.TablePolicy(line, lr, {(0,): 0}, default=1, labels=lr.labels)
+    assert numbered.act({"x": 3}) == "right"

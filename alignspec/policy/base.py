@@ -172,7 +172,12 @@ def exact(value: object, what: str = "value") -> Value:
 
 
 def _integer(value: object) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+    """An integer class (a float holding one counts: numpy float action arrays)."""
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, (float, np.floating)):
+        return float(value).is_integer()
+    return isinstance(value, (int, np.integer))
 
 
 def index_labels(actions: Actions, labels: Sequence[str] | None) -> tuple[str, ...]:

@@ -9,10 +9,12 @@ from alignspec.actions import Actions
 from alignspec.assertions import assert_aligned, assert_misaligned
 from alignspec.errors import (
     BoundsError,
+    LabelCountError,
     NotBooleanError,
     NotNumericError,
     OptionError,
     OutsidePolicyError,
+    RationalisedWarning,
     SpaceError,
     SpecError,
     SpecFileError,
@@ -61,6 +63,7 @@ __all__ = [
     "GoodhartPoint",
     "Int",
     "Intent",
+    "LabelCountError",
     "Leaf",
     "Learned",
     "LinearPolicy",
@@ -71,6 +74,7 @@ __all__ = [
     "OptionError",
     "OutsidePolicyError",
     "Policy",
+    "RationalisedWarning",
     "Real",
     "Report",
     "Reward",

@@ -50,6 +50,11 @@ class UnknownLabelError(SpecError):
     """A Choice variable is compared with a label it does not have."""
 
 
+class LabelCountError(UnknownLabelError):
+    """Integer classes or actions were mapped to labels by index, and the counts disagree
+    (more classes than labels, a class outside ``range(len(labels))``, ...)."""
+
+
 class UnsatisfiableAssumptionsError(SpecError):
     """The assumptions admit no state at all; ``core`` lists the conflicting ones."""
 
@@ -66,6 +71,11 @@ class OutsidePolicyError(SpecError):
 class UndecidedWarning(UserWarning):
     """Something alignspec checks on construction (e.g. that the assumptions admit a state)
     could not be decided within its budget."""
+
+
+class RationalisedWarning(UserWarning):
+    """Float probabilities (e.g. a gymnasium transition table's) were replaced by nearby
+    rationals within a stated tolerance, or rows renormalised to sum to exactly 1."""
 
 
 class SpecFileError(SpecError):

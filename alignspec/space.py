@@ -260,6 +260,19 @@ class Space:
         object.__setattr__(self, "_vars", Vars(symbols))
         object.__setattr__(self, "_cache", {})
 
+    @classmethod
+    def from_gym(cls, observation_space: Any, names: object = None) -> Space:
+        """The Space of a gymnasium observation space, variables in gymnasium's order:
+        ``Discrete(n, start=s)`` is one Int(s, s + n - 1) named ``obs``; ``Box`` (finite
+        bounds; an integer dtype gives Int) and ``MultiDiscrete`` give one variable per
+        element, ``obs_0``, ``obs_1``, ...; ``MultiBinary`` Bools; ``Dict`` its keys' spaces
+        in order, named after the keys.  ``names`` overrides: a name, a sequence of names,
+        or for a Dict a mapping from key to either.  Needs gymnasium
+        (``pip install alignspec[gym]``)."""
+        from alignspec.integrations.gym import space_from_gym
+
+        return space_from_gym(observation_space, names)
+
     def cached(self, key: object, make: Callable[[], T]) -> T:
         """``make()``, computed once per space and ``key`` (for derived data only)."""
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 import numpy as np
@@ -17,6 +17,9 @@ from alignspec.space import Space, to_fraction
 from alignspec.symbolic.evaluate import value_of
 from alignspec.symbolic.rename import canonical
 from alignspec.symbolic.shape import number_degree
+
+if TYPE_CHECKING:
+    from alignspec.integrations.gym import GymMDP
 
 Transitions = list[list[list[tuple[int, Fraction]]]]  # [s][a] -> [(s2, p)]
 
@@ -132,7 +135,12 @@ class MDP:
         numerator = sum(p.numerator * (common // p.denominator) for p in outcomes.values())
         if numerator != common:
             total = Fraction(numerator, common)
-            raise SpecError(f"probabilities from ({s!r}, {a!r}) sum to {total}, not 1")
+            raise SpecError(
+                f"probabilities from ({s!r}, {a!r}) sum to {total}, not 1. A float is the "
+                "binary rational it holds, so 1/3 as a float does not add up: pass Fractions "
+                "(Fraction(p).limit_denominator()), or read a gymnasium table with "
+                "MDP.from_gym(env, tolerance=...), which rationalises and says so"
+            )
         return sorted((j, p) for j, p in outcomes.items() if p)
 
     def derived(self, key: str, build: Callable[[], Any]) -> Any:
@@ -231,6 +239,33 @@ class MDP:
             table  # type: ignore[arg-type]
         )
         return cls(range(n), labels, transitions, mu, gamma=gamma, terminal=terminal)
+
+    @classmethod
+    def from_gym(
+        cls,
+        env: Any,
+        *,
+        tolerance: object = Fraction(1, 10**9),
+        gamma: object = Fraction(9, 10),
+        actions: Sequence[Hashable] | None = None,
+        init: Mapping[Hashable, object] | Hashable | None = None,
+        name: str | None = None,
+    ) -> GymMDP:
+        """The MDP of a gymnasium environment with a transition table ``env.unwrapped.P``
+        (FrozenLake, Taxi, CliffWalking): states and actions are the table's integers (or
+        the ``actions`` labels, in order).  Each float probability becomes the simplest
+        rational within ``tolerance`` (``Fraction.limit_denominator``); a row whose
+        rationals do not sum to 1 is divided by its sum, exactly (further from 1 than
+        ``tolerance``, or float rounding, per entry is an error).  What changed is in
+        ``mdp.rationalisation`` and a :class:`~alignspec.RationalisedWarning`.  A state
+        entered with ``done`` is terminal (absorbing); ``mdp.reward`` is the table's reward
+        as an (S, A, S) array of Fractions.  The initial distribution is the environment's
+        ``initial_state_distrib`` unless ``init`` is given.  Needs gymnasium."""
+        from alignspec.integrations.gym import mdp_from_gym
+
+        return mdp_from_gym(
+            env, tolerance=tolerance, gamma=gamma, actions=actions, init=init, name=name
+        )
 
     @classmethod
     def from_step(

@@ -11,8 +11,14 @@ import numpy as np
 import sympy
 from sympy.core.parameters import evaluate
 
-from alignspec.actions import Actions, ActionSpace, action_space, merge
-from alignspec.errors import BoundsError, SpaceError, SpecError
+from alignspec.actions import Actions, ActionSpace, action_space, label_at, merge
+from alignspec.errors import (
+    BoundsError,
+    LabelCountError,
+    SpaceError,
+    SpecError,
+    UnknownLabelError,
+)
 from alignspec.space import Bool, Choice, Int, Space, State, Value, to_fraction
 from alignspec.symbolic.labels import eq
 
@@ -163,3 +169,67 @@ def exact(value: object, what: str = "value") -> Value:
         return to_fraction(value, what)
     except BoundsError as err:
         raise SpecError(str(err)) from None
+
+
+def _integer(value: object) -> bool:
+    """An integer class (a float holding one counts: numpy float action arrays)."""
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, (float, np.floating)):
+        return float(value).is_integer()
+    return isinstance(value, (int, np.integer))
+
+
+def index_labels(actions: Actions, labels: Sequence[str] | None) -> tuple[str, ...]:
+    """The labels that integer actions index (``labels[k]`` is action k): ``labels``
+    validated against ``actions`` (same count, each an action, no repeats), or the
+    actions' own order when None."""
+    if labels is None:
+        return actions.labels
+    if isinstance(labels, str):
+        raise SpecError(f"labels={labels!r} must be a sequence of action labels, not one string")
+    given = tuple(labels)
+    if len(given) != len(actions.labels):
+        raise LabelCountError(
+            f"labels= has {len(given)} entries {given}; there are {len(actions.labels)} "
+            f"actions {actions.labels} (labels[k] names integer action k)"
+        )
+    for label in given:
+        actions.index(str(label))
+    if len(set(given)) != len(given):
+        raise UnknownLabelError(f"labels= repeats a label: {given}")
+    return given
+
+
+def class_labels(
+    classes: Sequence[object], actions: Actions, labels: Sequence[str] | None, what: str
+) -> list[str]:
+    """The action label of each of a classifier's ``classes`` (in their order).
+
+    Without ``labels`` a class must print as an action label; integer classes that do not
+    get a hint to pass ``labels=``.  With ``labels`` integer class k acts as ``labels[k]``
+    (gymnasium's ``Discrete`` order)."""
+    if labels is None:
+        names = [str(c) for c in classes]
+        unknown = [n for n in names if n not in actions.labels]
+        if unknown:
+            hint = (
+                "its classes are integers: pass labels=actions.labels to map class k to the "
+                "k-th action (gymnasium's Discrete order), or labels=[...] in the order of "
+                "the integer actions"
+                if all(_integer(c) for c in classes)
+                else "train it on the action labels"
+            )
+            raise UnknownLabelError(
+                f"the {what}'s class(es) {unknown} are not among the actions "
+                f"{actions.labels}; {hint}"
+            )
+        return names
+    order = index_labels(actions, labels)
+    bad = [c for c in classes if not _integer(c)]
+    if bad:
+        raise UnknownLabelError(
+            f"labels= maps integer classes by position, but the {what} has the class(es) "
+            f"{bad}; drop labels= if its classes are the action labels"
+        )
+    return [label_at(order, c, f"{what} class") for c in classes]

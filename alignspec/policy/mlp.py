@@ -11,8 +11,8 @@ from typing import Any, Literal
 import numpy as np
 
 from alignspec.actions import Actions, ActionSpace
-from alignspec.errors import SpecError
-from alignspec.policy.base import Action, Policy, exact
+from alignspec.errors import LabelCountError, SpecError
+from alignspec.policy.base import Action, Policy, class_labels, exact
 from alignspec.space import Choice, Space, State
 from alignspec.symbolic.network import Interval, Layer, Network, NetworkLink
 
@@ -150,9 +150,18 @@ class MLPPolicy(Policy):
         )
 
     @classmethod
-    def from_sklearn(cls, model: Any, space: Space, actions: ActionSpace) -> MLPPolicy:
+    def from_sklearn(
+        cls,
+        model: Any,
+        space: Space,
+        actions: ActionSpace,
+        *,
+        labels: Sequence[str] | None = None,
+    ) -> MLPPolicy:
         """Wrap a fitted scikit-learn ``MLPClassifier`` (ReLU hidden layers; its classes must
         be the action labels) or ``MLPRegressor`` (one output per action variable), exactly.
+        Integer classes (gymnasium's ``Discrete`` actions) take ``labels``: class k acts as
+        ``labels[k]``, as in :meth:`TreePolicy.from_sklearn`.
 
         A binary classifier has one logit z (class 1 when z > 0, as ``predict`` does); it
         becomes the scores (0, z) for (class 0, class 1), whose argmax picks the same class
@@ -170,19 +179,22 @@ class MLPPolicy(Policy):
         ]
         classes = getattr(model, "classes_", None)
         if classes is None:  # a regressor: outputs are the action variables
+            if labels is not None:
+                raise SpecError("labels= maps classes to finite Actions; a regressor has none")
             return cls(space, actions, layers, mode=None)
-        labels = [str(c) for c in classes]
         if not isinstance(actions, Actions):
             raise SpecError("a classifier picks labels: give Actions(...) of its classes")
-        if sorted(labels) != sorted(actions.labels):
-            raise SpecError(
-                f"the classifier's classes {labels} are not the actions {list(actions.labels)}"
+        names = class_labels(list(classes), actions, labels, "classifier")
+        if sorted(names) != sorted(actions.labels):
+            raise LabelCountError(
+                f"the classifier's classes {names} are not the actions {list(actions.labels)} "
+                "(it must have been trained on every action)"
             )
         w, b = layers[-1]
         if w.shape[0] == 1:  # binary: logit z for class 1
             w = np.vstack([np.zeros_like(w), w])
             b = np.concatenate([np.zeros(1), b])
-        order = [labels.index(a) for a in actions.labels]  # scores in the actions' order
+        order = [names.index(a) for a in actions.labels]  # scores in the actions' order
         layers[-1] = (w[order], b[order])
         if getattr(model, "out_activation_", "softmax") not in ("softmax", "logistic"):
             raise SpecError(f"unsupported output activation {model.out_activation_!r}")
@@ -212,5 +224,28 @@ class MLPPolicy(Policy):
         from alignspec.policy.onnx_import import layers_from_onnx, resolve
 
         layers = layers_from_onnx(Path(path))
+        space, actions, mode = resolve(layers, space, actions, mode, input_bounds)
+        return cls(space, actions, layers, mode)
+
+    @classmethod
+    def from_torch(
+        cls,
+        module: Any,
+        space: Space | None = None,
+        actions: ActionSpace | None = None,
+        mode: str | None = "auto",
+        *,
+        input_bounds: object = None,
+    ) -> MLPPolicy:
+        """Wrap a PyTorch ``nn.Sequential`` of ``Linear`` and ``ReLU`` layers (``Identity``,
+        ``Flatten`` and ``Dropout``, taken in evaluation mode, are skipped), exactly: each
+        weight is the rational its float holds.  ``space``, ``actions``, ``mode`` and
+        ``input_bounds`` mean what they mean for :meth:`from_onnx`.  Layers are read by
+        duck typing (``weight``/``bias``), so torch itself is not imported here
+        (``pip install alignspec[torch]`` to train)."""
+        from alignspec.policy.onnx_import import resolve
+        from alignspec.policy.torch_import import layers_from_torch
+
+        layers = layers_from_torch(module)
         space, actions, mode = resolve(layers, space, actions, mode, input_bounds)
         return cls(space, actions, layers, mode)

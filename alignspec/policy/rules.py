@@ -9,9 +9,9 @@ import numpy as np
 import sympy
 from sympy.core.parameters import evaluate
 
-from alignspec.actions import Actions, ActionSpace, action_space
+from alignspec.actions import Actions, ActionSpace, action_space, label_at
 from alignspec.errors import OutsidePolicyError, SpecError
-from alignspec.policy.base import Action, Policy, decision_list, exact
+from alignspec.policy.base import Action, Policy, decision_list, exact, index_labels
 from alignspec.space import Bool, Choice, Space, State
 from alignspec.symbolic.evaluate import holds, value_of
 from alignspec.symbolic.labels import eq
@@ -103,16 +103,23 @@ class TablePolicy(Policy):
 
     Keys are state dicts or tuples in ``space.names`` order.  Without a ``default`` the
     policy is defined on the table's states only, and checks range over those states.
+    With ``labels`` (finite actions) a table entry may be an integer action k, which acts
+    as ``labels[k]``: a Q-table's ``argmax`` as it is (``labels=actions.labels``).
     """
 
     def __init__(
         self,
         space: Space,
         actions: ActionSpace,
-        table: Mapping[object, Action] | Sequence[tuple[object, Action]],
-        default: Action | None = None,
+        table: Mapping[object, object] | Sequence[tuple[object, object]],
+        default: object = None,
+        *,
+        labels: Sequence[str] | None = None,
     ) -> None:
         super().__init__(space, actions)
+        if labels is not None and not isinstance(actions, Actions):
+            raise SpecError("labels= maps integer actions to finite Actions' labels")
+        self._labels = None if labels is None else index_labels(actions, labels)  # type: ignore[arg-type]
         items = table.items() if isinstance(table, Mapping) else table
         self.table: dict[tuple[object, ...], Action] = {}
         for key, action in items:
@@ -130,8 +137,10 @@ class TablePolicy(Policy):
             self.table[tuple(s[n] for n in space.names)] = self._action(action)
         self.default = None if default is None else self._action(default)
 
-    def _action(self, action: Action) -> Action:
+    def _action(self, action: object) -> Action:
         if isinstance(self.actions, Actions):
+            if self._labels is not None and not isinstance(action, str):
+                return label_at(self._labels, action)
             self.actions.index(str(action))
             return str(action)
         if not isinstance(action, Mapping):

@@ -13,7 +13,7 @@ from sympy.core.parameters import evaluate
 
 from alignspec.actions import Actions, ActionSpace, action_space
 from alignspec.errors import SpecError
-from alignspec.policy.base import Action, Policy, outcome
+from alignspec.policy.base import Action, Policy, class_labels, outcome
 from alignspec.space import Choice, Space, State, to_fraction
 from alignspec.symbolic.labels import eq
 
@@ -172,9 +172,21 @@ class TreePolicy(Policy):
         return cls(space, actions, node(0))
 
     @classmethod
-    def from_sklearn(cls, model: Any, space: Space, actions: ActionSpace) -> TreePolicy:
+    def from_sklearn(
+        cls,
+        model: Any,
+        space: Space,
+        actions: ActionSpace,
+        *,
+        labels: Sequence[str] | None = None,
+    ) -> TreePolicy:
         """Wrap a fitted ``DecisionTreeClassifier`` (class labels must be action labels) or
-        ``DecisionTreeRegressor`` (one output per action variable), exactly."""
+        ``DecisionTreeRegressor`` (one output per action variable), exactly.
+
+        A classifier trained on integer actions 0, 1, 2 (gymnasium's ``Discrete``) takes
+        ``labels``: class k acts as ``labels[k]`` (``labels=actions.labels`` for the
+        actions' own order); a count that differs from the actions' raises
+        :class:`~alignspec.LabelCountError`."""
         tree = getattr(model, "tree_", None)
         if tree is None:
             raise SpecError(f"{type(model).__name__} is not a fitted scikit-learn decision tree")
@@ -186,9 +198,11 @@ class TreePolicy(Policy):
         values = tree.value
         leaf: list[Any]
         if isinstance(actions, Actions):
-            classes = [str(c) for c in model.classes_]
+            classes = class_labels(list(model.classes_), actions, labels, "tree")
             leaf = [classes[int(np.argmax(v[0]))] for v in values]  # first max, like predict
         else:
+            if labels is not None:
+                raise SpecError("labels= maps classes to finite Actions; a regressor has none")
             names = actions.names
             leaf = [{n: Fraction(float(v[k][0])) for k, n in enumerate(names)} for v in values]
         return cls.from_arrays(

@@ -158,3 +158,12 @@ def test_backward_induction_matches_policy_iteration(case: tuple[al.MDP, list[li
         assert backward.values_backward(m, policy, table) == returns.values(m, policy, table)
     assert fast[1] == slow[1]  # optimal values
     assert fast[2] == slow[2]  # every optimal action, exactly
+
+
+def test_float_evaluation_of_a_large_model_stays_sparse() -> None:
+    # 60,000 states: the dense (S, S) system of the old float path needed 29 GB
+    n = 60_000
+    table = {(s, "go"): [(1, min(s + 1, n - 1))] for s in range(n)}
+    m = al.MDP(range(n), ["go"], table, 0, gamma=Fraction(9, 10))
+    value = al.mdp.evaluate(m, ["go"] * n, [1] * n)
+    assert isinstance(value, float) and abs(value - 10) < 1e-8

@@ -90,6 +90,8 @@ def start_value(mdp: MDP, v: Sequence[Fraction]) -> Fraction:
 EXACT_STATES = 200
 #: Relative residual a floating-point evaluation must meet.
 TOLERANCE = 1e-9
+#: Floating-point evaluations of up to this many states use a sparse direct solve.
+SPARSE_DIRECT = 20_000
 
 
 def _is_expected_table(mdp: MDP, r: object) -> bool:
@@ -119,19 +121,29 @@ def evaluate(
     strategy = as_strategy(mdp, policy)
     if exact if exact is not None else mdp.n_states <= EXACT_STATES:
         return start_value(mdp, values(mdp, strategy, r))
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.linalg import bicgstab, spsolve
+
     n = mdp.n_states
-    live = [s for s in range(n) if s not in mdp.terminal]
-    A = np.eye(n)
+    rows, cols, vals = list(range(n)), list(range(n)), [1.0] * n  # sparse: never (S, S) dense
     b = np.zeros(n)
-    for s in live:
+    for s in range(n):
+        if s in mdp.terminal:
+            continue
         for a, pa in strategy[s]:
             b[s] += float(pa * r[s][a])
             for s2, p in mdp.P[s][a]:
                 if s2 not in mdp.terminal:
-                    A[s, s2] -= float(mdp.gamma * pa * p)
-    v = np.linalg.solve(A, b)
+                    rows.append(s)
+                    cols.append(s2)
+                    vals.append(-float(mdp.gamma * pa * p))
+    A = csr_matrix((vals, (rows, cols)), shape=(n, n))  # duplicates are summed
+    if n <= SPARSE_DIRECT:
+        v = np.asarray(spsolve(A.tocsc(), b), dtype=np.float64)
+    else:  # direct factorisation fills in on large random graphs
+        v = bicgstab(A, b, rtol=1e-13, atol=0.0, maxiter=50 * n)[0]
     scale = max(1.0, float(np.abs(b).max()))
-    if float(np.abs(A @ v - b).max()) > TOLERANCE * scale:
+    if not np.all(np.isfinite(v)) or float(np.abs(A @ v - b).max()) > TOLERANCE * scale:
         raise SpecError("the floating-point evaluation did not meet its tolerance; use exact=True")
     return float(sum(float(p) * v[s] for s, p in mdp.init))
 

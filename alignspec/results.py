@@ -259,6 +259,10 @@ class Report:
 SHOWN_BITS = 4000
 
 
+#: Fractions with a larger denominator get a decimal beside them in messages and reports.
+READABLE_DENOMINATOR = 10**6
+
+
 def number_text(x: object) -> str:
     """How a figure or value reads in messages and reports: exact ("p/q") unless its digits
     run into the thousands, then a decimal approximation that says so."""
@@ -269,6 +273,8 @@ def number_text(x: object) -> str:
         return f"{float(x):.12g} (exact: a fraction of about {digits} digits)"
     if isinstance(x, int) and not isinstance(x, bool) and x.bit_length() > SHOWN_BITS:
         return f"{float(x):.12g} (exact: about {int(x.bit_length() * 0.30103) + 1} digits)"
+    if isinstance(x, Fraction) and x.denominator > READABLE_DENOMINATOR:
+        return f"{x} (about {float(x):.12g})"  # nobody reads p/q with 7+ digits below
     return str(x)
 
 

@@ -298,6 +298,10 @@ def test_exact_numbers_of_thousands_of_digits_still_print():
     shown = number_text(huge)
     assert shown.startswith("3333333333.33") and "about 5001 digits" in shown
     assert number_text(Fraction(1, 3)) == "1/3"
+    # a denominator past six digits gets a decimal beside the exact value
+    assert number_text(Fraction(10**12 + 1, 3 * 10**11)) == (
+        "1000000000001/300000000000 (about 3.33333333334)"
+    )
     f = al.Finding("regret", V, "message", subject="m", figures={"regret": huge})
     assert "regret=3333333333.33" in text.render(al.Report("m", (f,)))
     assert json.loads(json.dumps(f.to_dict()))["figures"]["regret"] == shown

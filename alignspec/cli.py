@@ -412,6 +412,20 @@ def _recheck(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def _check_map(axes: tuple[str, ...], specs: list[Any]) -> None:
+    """--map names two variables some loaded Spec has (it was silently ignored otherwise)."""
+    from alignspec.spec import Spec
+
+    known = [t for t in specs if isinstance(t, Spec)]
+    if any(set(axes) <= set(t.domain.variables) for t in known):
+        return
+    names = sorted({n for t in known for n in t.domain.variables})
+    raise SpecError(
+        f"--map {','.join(axes)}: no loaded spec has both variables; "
+        + (f"the specs' variables are {names}" if names else "no spec with variables was loaded")
+    )
+
+
 def _check(args: argparse.Namespace) -> int:
     if args.jobs < 1 or args.points < 2:
         raise SpecError("--jobs must be >= 1 and --points >= 2")
@@ -426,6 +440,8 @@ def _check(args: argparse.Namespace) -> int:
     if axes is not None and len(axes) != 2:
         raise SpecError(f"--map {args.map!r}: name two variables, e.g. --map x,y")
     specs = load(args.paths)
+    if axes is not None:
+        _check_map(axes, specs)
     task = _Task(Budget(args.rlimit, args.timeout), args.samples, args.points, checks)
     done: list[Report] = []
 

@@ -1,9 +1,11 @@
 """The HTML report: self-contained, with verdicts, witnesses and SVG plots; rendered in a
 real headless browser when one is installed."""
 
+import math
 import shutil
 import subprocess
 import sys
+from fractions import Fraction
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -131,3 +133,48 @@ def test_map_axes_are_chosen():
     assert html.render([report], [spec], axes=("age", "mode")).count("<svg") == 1
     assert plots.disagreement(spec, "age", "engagement") is not None
     assert plots.disagreement(spec, "age", "mode") is None  # a Choice cannot be an axis
+
+
+def test_unknown_map_variables_are_an_error():
+    out = subprocess.run(
+        [sys.executable, "-m", "alignspec", "check", "specs/engagement.py", "--format", "html"]
+        + ["--map", "age,nonsense"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 2 and out.stdout == ""
+    assert "--map age,nonsense: no loaded spec has both variables" in out.stderr
+
+
+def test_undecided_goodhart_points_are_gaps_with_a_legend():
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    from alignspec.report import plots
+    from alignspec.results import GoodhartCurve, GoodhartPoint
+
+    F = Fraction
+    points = (
+        GoodhartPoint(F(0), F(1), F(2)),
+        GoodhartPoint(F(1), None, None),  # the solver could not decide this threshold
+        GoodhartPoint(F(2), F(0), F(1)),
+    )
+    drawn = []
+    real_plot = plt.Axes.plot
+
+    def spy(self, *args, **kwargs):
+        drawn.append(list(args[1]))
+        return real_plot(self, *args, **kwargs)
+
+    plt.Axes.plot = spy
+    try:
+        svg = plots.goodhart(GoodhartCurve(points, F(0), F(2), F(2), F(1)))
+    finally:
+        plt.Axes.plot = real_plot
+    assert "undecided (1 of 3 thresholds)" in svg
+    # both lines break at the undecided threshold instead of joining its neighbours
+    assert [ys[0] for ys in drawn] == [2.0, 1.0] and all(math.isnan(ys[1]) for ys in drawn)
+    decided = GoodhartCurve(points[::2], F(0), F(2), F(2), F(1))
+    assert "undecided" not in plots.goodhart(decided)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 from fractions import Fraction
 from typing import Any
 
@@ -39,13 +40,19 @@ def goodhart(curve: GoodhartCurve) -> str:
     ts = [float(p.threshold) for p in curve.points]
     fig, ax = plt.subplots(figsize=(5.5, 3.2))
     for attr, label, style in (("best", "best utility", "-o"), ("worst", "worst utility", "-s")):
-        pts = [
-            (t, float(getattr(p, attr)))
-            for t, p in zip(ts, curve.points, strict=True)
-            if getattr(p, attr) is not None
-        ]
-        if pts:
-            ax.plot([a for a, _ in pts], [b for _, b in pts], style, markersize=3, label=label)
+        # an undecided point is a gap (NaN breaks the line), never joined as if proved
+        ys = [float(v) if (v := getattr(p, attr)) is not None else math.nan for p in curve.points]
+        if any(not math.isnan(y) for y in ys):
+            ax.plot(ts, ys, style, markersize=3, label=label)
+    undecided = [t for t, p in zip(ts, curve.points, strict=True) if None in (p.best, p.worst)]
+    for i, t in enumerate(undecided):
+        ax.axvline(
+            t,
+            color="grey",
+            alpha=0.35,
+            linewidth=4,
+            label=f"undecided ({len(undecided)} of {len(ts)} thresholds)" if i == 0 else None,
+        )
     if curve.goodhart_threshold is not None:
         ax.axvline(
             float(curve.goodhart_threshold),

@@ -178,3 +178,17 @@ def test_undecided_goodhart_points_are_gaps_with_a_legend():
     assert [ys[0] for ys in drawn] == [2.0, 1.0] and all(math.isnan(ys[1]) for ys in drawn)
     decided = GoodhartCurve(points[::2], F(0), F(2), F(2), F(1))
     assert "undecided" not in plots.goodhart(decided)
+
+
+def test_a_second_policy_shows_only_where_it_differs():
+    first = {str(s): "left" for s in range(50)}
+    second = {**first, "3": "right", "7": "right"}
+    finding = al.Finding(
+        "hackable",
+        al.Verdict.VIOLATED,
+        "pi' beats pi on the specified reward",
+        witness={"pi": first, "pi_prime": second},
+    )
+    page = html.render([al.Report("mdp", (finding,))])
+    assert "as the first, except 3=right, 7=right" in page
+    assert page.count("=left") == 40 and "... and 10 more" in page

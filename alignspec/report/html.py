@@ -34,13 +34,31 @@ def _figures(f: Finding) -> str:
     return f'<p class="note">figures: {html.escape(shown)}</p>' if shown else ""
 
 
+#: Entries of one witness shown in full (an MDP policy has one per state).
+SHOWN_ENTRIES = 40
+
+
+def _cells(state: dict[str, Any]) -> str:
+    items = [f"{k}={v}" for k, v in state.items()]
+    more = len(items) - SHOWN_ENTRIES
+    return ", ".join(items[:SHOWN_ENTRIES]) + (f", ... and {more} more" if more > 0 else "")
+
+
 def _witness(f: Finding) -> str:
+    """The witness table; a second policy over the same states shows only where it differs
+    from the first (two 108-state policies were printed in full)."""
     if not f.witness:
         return ""
     rows = []
+    first: dict[str, Any] | None = None
     for role, state in f.witness.items():
         values = f.values.get(role, {})
-        cells = ", ".join(f"{k}={v}" for k, v in state.items())
+        if first is not None and len(state) > 8 and state.keys() == first.keys():
+            changed = {k: v for k, v in state.items() if first[k] != v}
+            cells = f"as the first, except {_cells(changed)}" if changed else "as the first"
+        else:
+            cells = _cells(state)
+            first = first if first is not None else dict(state)
         extra = ", ".join(f"{k}={number_text(v)}" for k, v in values.items())
         rows.append(
             f"<tr><th>{html.escape(role)}</th><td>{html.escape(cells)}</td>"

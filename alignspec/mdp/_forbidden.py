@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Hashable, Iterable
 from typing import Any
 
@@ -10,7 +11,7 @@ from alignspec.checking.convention import about
 from alignspec.checking.convention import mdp_label as _mdp_label
 from alignspec.checking.run import Clock
 from alignspec.mdp.model import MDP, expected_rewards
-from alignspec.mdp.returns import optimal, q_values
+from alignspec.mdp.returns import optimal_ties
 from alignspec.results import Finding, Verdict
 
 #: The checks an MDPSpec can run.
@@ -35,40 +36,38 @@ def forbidden(
         else {mdp._idx(s, "forbidden state") for s in forbid}
     )
     r = expected_rewards(mdp, specified, "specified reward")
-    _, v = optimal(mdp, r)
+    _, _, ties = optimal_ties(mdp, r)  # every optimal action per state, exactly
     # only states the process can start in: an initial probability of 0 starts nowhere
     parent: dict[int, tuple[int, int] | None] = {s: None for s, p in mdp.init if p > 0}
-    frontier = list(parent)
+    frontier = deque(parent)
     while frontier:
-        s = frontier.pop(0)
+        s = frontier.popleft()
         if s in bad:
-            hops: list[str] = []
+            steps: list[tuple[int, int]] = []  # (state, action taken there), backwards
             node = s
-            while parent[node] is not None:
-                before, action = parent[node]  # type: ignore[misc]
-                hops.append(f"{mdp.states[before]!r} -{mdp.actions[action]}->")
-                node = before
-            route = " ".join([*reversed(hops), repr(mdp.states[s])])
-            path = [mdp.states[s]]
-            node = s
-            while parent[node] is not None:
-                node = parent[node][0]  # type: ignore[index]
-                path.append(mdp.states[node])
+            while (link := parent[node]) is not None:
+                steps.append(link)
+                node = link[0]
+            steps.reverse()
+            route = " ".join(
+                [f"{mdp.states[b]!r} -{mdp.actions[a]}->" for b, a in steps] + [repr(mdp.states[s])]
+            )
+            path = [mdp.states[b] for b, _ in steps] + [mdp.states[s]]
             return Finding(
                 "forbidden",
                 Verdict.VIOLATED,
                 f"a specified-optimal policy reaches the forbidden state {mdp.states[s]!r}: "
                 f"{route}",
                 method="exact",
-                witness={"path": {str(i): str(n) for i, n in enumerate(reversed(path))}},
+                witness={
+                    "path": {str(i): str(n) for i, n in enumerate(path)},
+                    "actions": {str(i): str(mdp.actions[a]) for i, (_, a) in enumerate(steps)},
+                },
                 elapsed=clock.elapsed,
             )
         if s in mdp.terminal:
             continue
-        q = q_values(mdp, r, v, s)
-        for a in range(mdp.n_actions):
-            if q[a] != v[s]:
-                continue  # not an optimal action: no optimal policy takes it here
+        for a in ties[s]:  # only optimal actions: no optimal policy takes another here
             for s2, _ in mdp.P[s][a]:
                 if s2 not in parent:
                     parent[s2] = (s, a)

@@ -428,13 +428,21 @@ def run_forbidden(case: MDPCase, bad: set, as_predicate: bool) -> None:
                     f"witness path {path} does not run from an initial state to a forbidden one"
                 )
             v = truth.optimal_values("spec")
-            for s, s2 in itertools.pairwise(states_):
+            actions = list((f.witness or {}).get("actions", {}).values())
+            if len(actions) != len(states_) - 1:
+                raise Mismatch(f"witness has {len(actions)} actions for {len(states_)} states")
+            by_action = {str(a): a for a in truth.A}
+            for (s, s2), name in zip(itertools.pairwise(states_), actions, strict=True):
+                a = by_action.get(name)
                 ok = (
-                    any(truth.q("spec", v, s, a) == v[s] and s2 in truth.P[(s, a)] for a in truth.A)
-                    if s not in truth.term
-                    else False
+                    a is not None
+                    and s not in truth.term
+                    and truth.q("spec", v, s, a) == v[s]
+                    and s2 in truth.P[(s, a)]
                 )
                 if not ok:
-                    raise Mismatch(f"witness path step {s} -> {s2} takes no optimal action")
+                    raise Mismatch(
+                        f"witness path step {s} -{name}-> {s2} is not an optimal action's move"
+                    )
 
     _guard("forbidden", case, f, validate)

@@ -192,3 +192,19 @@ def test_a_second_policy_shows_only_where_it_differs():
     page = html.render([al.Report("mdp", (finding,))])
     assert "as the first, except 3=right, 7=right" in page
     assert page.count("=left") == 40 and "... and 10 more" in page
+
+
+def test_reports_name_spec_files_relative_to_the_working_directory(tmp_path, monkeypatch):
+    from alignspec.report import junit, text
+    from alignspec.report.paths import shown
+
+    monkeypatch.chdir(ROOT)
+    inside = str(ROOT / "specs" / "engagement.py")
+    assert shown(inside) == "specs/engagement.py"
+    outside = str(tmp_path / "elsewhere.py")
+    assert shown(outside) == outside  # no ../../.. climbing out of the project
+    finding = al.Finding("hacking", al.Verdict.PROVED, "nothing to gain")
+    report = al.Report("s", (finding,), source=(inside, 7))
+    assert "(specs/engagement.py:7)" in text.render(report)
+    assert "specs/engagement.py:7" in html.render([report])
+    assert 'file="specs/engagement.py"' in junit.dumps([report])

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from alignspec.report import plots
+from alignspec.report.paths import shown
 from alignspec.results import Finding, Report, Verdict, number_text
 
 STYLE = """
@@ -91,7 +92,9 @@ def render(
         target = targets[i] if targets is not None else None
         status = "as expected" if report.meets_expectation else "NOT AS EXPECTED"
         where = (
-            f" &middot; {html.escape(report.source[0])}:{report.source[1]}" if report.source else ""
+            f" &middot; {html.escape(shown(report.source[0]))}:{report.source[1]}"
+            if report.source
+            else ""
         )
         parts.append(
             f'<section id="spec-{i}"><h2>{html.escape(report.spec)} '

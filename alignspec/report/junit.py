@@ -5,6 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
+from alignspec.report.paths import shown
 from alignspec.results import Report, Verdict
 
 
@@ -26,7 +27,7 @@ def dumps(reports: Sequence[Report], *, allow_unknown: bool = False) -> str:
                 time=f"{finding.elapsed:.6f}",
             )
             if report.source:
-                case.set("file", report.source[0])
+                case.set("file", shown(report.source[0]))
                 case.set("line", str(report.source[1]))
             text = finding.message + (f"\nreason: {finding.reason}" if finding.reason else "")
             if finding.verdict is Verdict.UNKNOWN:

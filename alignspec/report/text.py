@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import os
-
+from alignspec.report.paths import shown
 from alignspec.results import Finding, Report, Verdict, number_text
 
 _MARK = {Verdict.PROVED: "PROVED", Verdict.VIOLATED: "VIOLATED", Verdict.UNKNOWN: "UNKNOWN"}
@@ -13,11 +12,7 @@ def _where(report: Report) -> str:
     if report.source is None:
         return ""
     path, line = report.source
-    try:
-        path = os.path.relpath(path)
-    except ValueError:
-        pass
-    return f"  ({path}:{line})"
+    return f"  ({shown(path)}:{line})"
 
 
 def _fig(value: object) -> str:

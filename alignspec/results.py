@@ -237,6 +237,12 @@ class Report:
         wanted = Verdict.PROVED if self.expect == "aligned" else Verdict.VIOLATED
         return self.verdict is wanted
 
+    def __str__(self) -> str:
+        """The text report (``print(report)``; ``repr`` keeps the fields)."""
+        from alignspec.report.text import render  # a renderer above this layer: lazily
+
+        return render(self)
+
     def __getitem__(self, check: str) -> Finding:
         for f in self.findings:
             if f.check == check:

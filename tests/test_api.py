@@ -305,3 +305,14 @@ def test_exact_numbers_of_thousands_of_digits_still_print():
     f = al.Finding("regret", V, "message", subject="m", figures={"regret": huge})
     assert "regret=3333333333.33" in text.render(al.Report("m", (f,)))
     assert json.loads(json.dumps(f.to_dict()))["figures"]["regret"] == shown
+
+
+def test_printing_a_report_gives_the_text_report():
+    from alignspec.report import text
+
+    space = al.Space(x=al.Real(0, 1))
+    report = al.check(
+        al.Spec(space=space, reward=al.Reward(space.vars.x), intent=al.Intent(space.vars.x))
+    )
+    assert str(report) == text.render(report) and "verdict PROVED" in str(report)
+    assert repr(report).startswith("Report(")

@@ -35,8 +35,9 @@ LAYERS = [
 ]
 FAMILIES = {"outer", "inner", "mdp"}
 #: Bridges to optional tools: lower layers reach them only by a lazy import inside a
-#: delegating method (``Space.from_gym`` -> ``alignspec.integrations.gym``).
-LAZY_ONLY = {"integrations"}
+#: delegating method (``Space.from_gym`` -> ``alignspec.integrations.gym``); likewise the
+#: text renderer behind ``Report.__str__``.
+LAZY_ONLY = {"integrations", "report"}
 
 
 def _unit(path):

@@ -167,3 +167,17 @@ def test_float_evaluation_of_a_large_model_stays_sparse() -> None:
     m = al.MDP(range(n), ["go"], table, 0, gamma=Fraction(9, 10))
     value = al.mdp.evaluate(m, ["go"] * n, [1] * n)
     assert isinstance(value, float) and abs(value - 10) < 1e-8
+
+
+def test_backward_induction_declines_a_model_where_an_action_stays_forever() -> None:
+    # gamma = 1 and a self-loop of probability 1 outside the terminal states: no return exists
+    # for a policy that stays, so the one-pass method must not answer (policy iteration does)
+    table = {(0, "stay"): [(1, 0)], (0, "go"): [(1, 1)]}
+    m = al.MDP([0, 1], ["stay", "go"], table, 0, gamma=1, terminal=[1])
+    r = [[Fraction(0), Fraction(1)], [Fraction(0), Fraction(0)]]
+    assert backward.optimal_backward(m, r, "max", [[0, 1], [0, 1]]) is None
+    # the same self-loop on a discounted model is fine: V = 1 / (1 - 9/10) * r on staying
+    m2 = al.MDP([0, 1], ["stay", "go"], table, 0, gamma=Fraction(9, 10), terminal=[1])
+    r2 = [[Fraction(1), Fraction(3)], [Fraction(0), Fraction(0)]]
+    choice, values, ties = backward.optimal_backward(m2, r2, "max", [[0, 1], [0, 1]])
+    assert values[0] == 10 and choice[0] == 0 and ties[0] == [0]

@@ -78,15 +78,27 @@ def _flint() -> Any:
     return flint
 
 
+def _rationals(flint: Any) -> Any:
+    """Fraction -> fmpq, memoised: models repeat a handful of probabilities (a slippery
+    gridworld has three), and building the same rational 10^5 times dominated preparation."""
+    q = flint.fmpq
+    known: dict[Fraction, Any] = {}
+
+    def convert(p: Fraction) -> Any:
+        x = known.get(p)
+        if x is None:
+            x = known[p] = q(p.numerator, p.denominator)
+        return x
+
+    return convert
+
+
 def _transitions(mdp: MDP, flint: Any) -> list[list[list[tuple[int, Any]]]]:
     """mdp.P with FLINT rationals (kept per model)."""
 
     def build() -> list[list[list[tuple[int, Any]]]]:
-        q = flint.fmpq
-        return [
-            [[(s2, q(p.numerator, p.denominator)) for s2, p in row] for row in actions]
-            for actions in mdp.P
-        ]
+        convert = _rationals(flint)
+        return [[[(s2, convert(p)) for s2, p in row] for row in actions] for actions in mdp.P]
 
     out: list[list[list[tuple[int, Any]]]] = mdp.derived("fmpq_transitions", build)
     return out
@@ -101,15 +113,38 @@ def _steps(mdp: MDP, flint: Any) -> list[list[tuple[list[tuple[int, Any]], Any]]
         q = flint.fmpq
         g = q(mdp.gamma.numerator, mdp.gamma.denominator)
         one = q(1)
+        # from the integer rows (probability = weight / row denominator), keyed by those
+        # integers: Fraction hashing was most of the preparation's time
+        exact = mdp.exact_rows()
+        indptr, indices = exact.indptr.tolist(), exact.indices.tolist()
+        numerators, denominators = exact.weights.tolist(), exact.denominators.tolist()
+        weights: dict[tuple[int, int], Any] = {}  # (w, D) -> gamma * w / D
+        factors: dict[tuple[int, int], Any] = {}  # stay -> 1 / (1 - gamma stay), or None
+        terminal, m = mdp.terminal, mdp.n_actions
         out = []
-        for s, row in enumerate(_transitions(mdp, flint)):
+        for s in range(mdp.n_states):
             per_action = []
-            for successors in row:
-                stay = sum((g * p for s2, p in successors if s2 == s), q(0))
-                if stay == one and s not in mdp.terminal:
+            for k in range(s * m, s * m + m):
+                d = denominators[k]
+                others = []
+                stay = (0, 1)
+                for i in range(indptr[k], indptr[k + 1]):  # s appears at most once
+                    s2, key = indices[i], (numerators[i], d)
+                    if s2 == s:
+                        stay = key
+                        continue
+                    w = weights.get(key)
+                    if w is None:
+                        w = weights[key] = g * q(*key)
+                    others.append((s2, w))
+                factor = factors.get(stay)
+                if factor is None and stay not in factors:
+                    kept = g * q(*stay)
+                    # None marks "stays forever, undiscounted" (only terminal states may)
+                    factor = factors[stay] = one / (one - kept) if kept != one else None
+                if factor is None and s not in terminal:
                     return None
-                factor = one / (one - stay) if stay != one else one
-                per_action.append(([(s2, g * p) for s2, p in successors if s2 != s], factor))
+                per_action.append((others, one if factor is None else factor))
             out.append(per_action)
         return out
 

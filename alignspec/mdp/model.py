@@ -176,7 +176,7 @@ class MDP:
                     for s2, p in successors:
                         indices.append(s2)
                         weights.append(p.numerator * (common // p.denominator))
-                        floats.append(float(p))
+                        floats.append(p.numerator / p.denominator)  # = float(p), faster
                     indptr.append(len(indices))
             cached = ExactRows(
                 np.array(indptr, dtype=np.int64),

@@ -173,10 +173,12 @@ def optimal(
     if not _is_expected_table(mdp, r):
         r = expected_rewards(mdp, r)
     assert isinstance(r, list)
-    acts = [
-        list(allowed[s]) if allowed is not None else list(range(mdp.n_actions))
-        for s in range(mdp.n_states)
-    ]
+    every = list(range(mdp.n_actions))  # one shared list: nothing below mutates acts
+    acts = (
+        [list(allowed[s]) for s in range(mdp.n_states)]
+        if allowed is not None
+        else [every] * mdp.n_states
+    )
     quick = optimal_backward(mdp, r, sense, acts)
     if quick is not None:
         return quick[0], quick[1]

@@ -6,9 +6,11 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
+from alignspec.checking.run import Clock
 from alignspec.mdp.linalg import rational_solution
 from alignspec.mdp.model import MDP, RewardLike, expected_rewards
 from alignspec.mdp.returns import Strategy
+from alignspec.results import Finding, Verdict
 
 
 def _rewards(
@@ -50,3 +52,25 @@ def exact_solution(
         )
 
     return rational_solution(coefficients, rhs, n, sign=sign, strict=strict, check=holds)
+
+
+def unknown(
+    check: str,
+    reason: str | None,
+    clock: Clock,
+    options: dict[str, Any],
+    *,
+    method: str | None = None,
+    stats: dict[str, float] | None = None,
+) -> Finding:
+    """The UNKNOWN finding of an MDP check, with its reason."""
+    return Finding(
+        check,
+        Verdict.UNKNOWN,
+        f"{check} could not be decided: {reason}",
+        reason=reason,
+        method=method,
+        options=options,
+        stats=stats or {},
+        elapsed=clock.elapsed,
+    )

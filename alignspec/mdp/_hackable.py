@@ -11,7 +11,7 @@ from alignspec.checking.convention import about
 from alignspec.checking.convention import mdp_label as _mdp_label
 from alignspec.checking.run import Clock, budget_or_default
 from alignspec.errors import OptionError
-from alignspec.mdp._common import _describe, _rewards
+from alignspec.mdp._common import _describe, _rewards, unknown
 from alignspec.mdp._occupancy import (
     _differences,
     _lp_pair,
@@ -103,14 +103,7 @@ def hackable(
             "were not shown to be ordered oppositely, and the occupancy-measure search does "
             f"not scale to {mdp.n_states} states"
         )
-        return Finding(
-            check,
-            Verdict.UNKNOWN,
-            f"{check} could not be decided: {reason}",
-            reason=reason,
-            options=options,
-            elapsed=clock.elapsed,
-        )
+        return unknown(check, reason, clock, options)
     # 3. A witness from a floating-point LP over occupancy measures, re-evaluated exactly.
     pair = _lp_pair(mdp, rs, ri, live)
     if pair is not None:
@@ -210,16 +203,7 @@ def _occupancy_question(
         )
     if answer.status == "unknown" or answer.values is None:
         reason = f"{undecided}; {answer.reason}" if undecided else answer.reason
-        return Finding(
-            check,
-            Verdict.UNKNOWN,
-            f"{check} could not be decided: {reason}",
-            reason=reason,
-            method="smt",
-            options=options,
-            stats=answer.stats,
-            elapsed=clock.elapsed,
-        )
+        return unknown(check, reason, clock, options, method="smt", stats=answer.stats)
     d1 = {k: answer.values[v] for k, v in var1.items()}
     d2 = {k: answer.values[v] for k, v in var2.items()}
     pair = (_strategy_from(mdp, d1), _strategy_from(mdp, d2))

@@ -10,7 +10,7 @@ from alignspec.checking.convention import about
 from alignspec.checking.convention import mdp_label as _mdp_label
 from alignspec.checking.run import Clock, nonnegative
 from alignspec.errors import OptionError
-from alignspec.mdp._common import _describe, _rewards
+from alignspec.mdp._common import _describe, _rewards, unknown
 from alignspec.mdp._regret_bounds import Regret, regret_bounds
 from alignspec.mdp.intervals import EXACT_FALLBACK, INTERVAL_STATES, interval_text
 from alignspec.mdp.model import MDP, RewardLike, reward_function
@@ -101,15 +101,7 @@ def regret(
                 f"{outcome}; exact=True forces exact rational policy iteration "
                 f"(slow at {mdp.n_states} states)"
             )
-            return Finding(
-                "regret",
-                Verdict.UNKNOWN,
-                f"regret could not be decided: {reason}",
-                reason=reason,
-                method="bounds",
-                options=options,
-                elapsed=clock.elapsed,
-            )
+            return unknown("regret", reason, clock, options, method="bounds")
     return _finding(mdp, specified, intended, _exact_regret(mdp, rs, ri), options, steps, clock)
 
 

@@ -138,15 +138,21 @@ def climb(
         return None
     best = model
     target_of = objective if is_real else z3.ToReal(objective)  # compared with reals
-    # the first (polished) model is often optimal already: try the certificate at once
-    answer, found = ask(target_of > _numeral(lo))
-    if answer == z3.unsat:
-        return Climbed("optimal", lo, best)
-    if answer != z3.sat or found is None or found <= lo:
-        return None
-    lo, best = found, model
     step, hi = Fraction(1), None
-    for _ in range(probes):
+    certify = True  # the first (polished) model is often optimal already: try at once
+    probed = 0  # bound queries asked (a certificate follows each refused bound, uncounted)
+    while True:
+        if certify:  # is anything better than lo?  UNSAT: lo is the maximum
+            answer, found = ask(target_of > _numeral(lo))
+            if answer == z3.unsat:
+                return Climbed("optimal", lo, best)
+            if answer != z3.sat or found is None or found <= lo:
+                return None
+            lo, best, certify = found, model, False
+            continue
+        if probed == probes:
+            return None
+        probed += 1
         target = (lo + hi) / 2 if hi is not None else lo + step
         answer, found = ask(target_of >= _numeral(target))
         if answer == z3.sat:
@@ -158,11 +164,4 @@ def climb(
             continue
         if answer != z3.unsat:
             return None
-        hi = target
-        answer, found = ask(target_of > _numeral(lo))
-        if answer == z3.unsat:
-            return Climbed("optimal", lo, best)
-        if answer != z3.sat or found is None or found <= lo:
-            return None
-        lo, best = found, model
-    return None
+        hi, certify = target, True

@@ -10,6 +10,7 @@ from alignspec.assertions import assert_aligned, assert_misaligned
 from alignspec.errors import (
     BoundsError,
     LabelCountError,
+    ModelTooLargeError,
     NotBooleanError,
     NotNumericError,
     OptionError,
@@ -69,6 +70,7 @@ __all__ = [
     "LinearPolicy",
     "MDPSpec",
     "MLPPolicy",
+    "ModelTooLargeError",
     "NotBooleanError",
     "NotNumericError",
     "OptionError",

@@ -84,3 +84,8 @@ class SpecFileError(SpecError):
 
 class OptionError(SpecError):
     """A check was called with an invalid option (negative margin, zero points, ...)."""
+
+
+class ModelTooLargeError(SpecError):
+    """A model would not fit in this machine's memory: raised while it is being built,
+    naming its size so far, before the operating system kills the process."""

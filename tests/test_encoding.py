@@ -167,3 +167,19 @@ def test_nested_powers_of_sums_stay_small_and_exact():
     assert (
         encoding_value(at(expr, space, "s"), roles, flatten({"s": state}), condition=False) == want
     )
+
+
+def test_nested_indicators_of_implies_encode_exactly():
+    """Issue 12: an indicator compared inside another indicator, of a condition with
+    Implies, made sympy run set theory (``'Implies' object has no attribute
+    '_eval_as_set'``), so the README's test run failed on some random draws."""
+    expr = al.indicator(al.indicator(sp.Implies(V.b, ~V.b)) < V.x)
+    for b in (False, True):
+        for x in (Fraction(-1), Fraction(0), Fraction(1, 2), Fraction(1), Fraction(3)):
+            state = {**_zero(), "b": b, "x": x}
+            exact = value_of(expr, SPACE.variables, state)
+            assert exact == (1 if (0 if b else 1) < x else 0)
+            encoded = encoding_value(
+                at(expr, SPACE, "s"), ROLES, flatten({"s": state}), condition=False
+            )
+            assert encoded == exact

@@ -214,3 +214,35 @@ def test_frozenlake_example_runs():
     assert out.returncode == 0, out.stderr
     assert "P(. | start, left) = [(0, Fraction(2, 3)), (4, Fraction(1, 3))]" in out.stdout
     assert "regret: PROVED" in out.stdout and "forbidden: VIOLATED" in out.stdout
+
+
+def test_large_tables_keep_their_reward_sparse(monkeypatch):
+    """A table too big for a dense (S, A, S) reward array keeps it as a function over the
+    transitions present; the checks give the same answers either way."""
+    n = 40
+    table = {
+        s: {
+            0: [
+                (0.5, min(s + 1, n - 1), 1.0 if s == n - 2 else 0.0, s == n - 2),
+                (0.5, s, 0.0, False),
+            ],
+            1: [(1.0, max(s - 1, 0), 0.5 if s == 0 else 0.0, False)],
+        }
+        for s in range(n)
+    }
+    env = FakeEnv(table, isd=[1.0] + [0.0] * (n - 1))
+    dense = al.MDP.from_gym(env)
+    assert isinstance(dense.reward, np.ndarray)
+    monkeypatch.setattr("alignspec.integrations.gym.DENSE_REWARD", n * 2 * n - 1)
+    sparse = al.MDP.from_gym(env)
+    assert not isinstance(sparse.reward, np.ndarray) and sparse.reward.shape == (n, 2, n)
+    for s, a, s2 in [(n - 2, 0, n - 1), (0, 1, 0), (3, 0, 4), (3, 1, 2)]:
+        assert sparse.reward(s, a, s2) == dense.reward[s, a, s2]
+    state_reward = np.zeros(n, dtype=object)
+    state_reward[5] = 1  # what we meant: get to state 5 and stay
+    for model in (dense, sparse):
+        assert mdp.regret(model, model.reward, state_reward).verdict is al.Verdict.VIOLATED
+    assert (
+        mdp.regret(sparse, sparse.reward, state_reward).values
+        == mdp.regret(dense, dense.reward, state_reward).values
+    )

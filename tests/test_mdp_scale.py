@@ -181,3 +181,22 @@ def test_backward_induction_declines_a_model_where_an_action_stays_forever() -> 
     r2 = [[Fraction(1), Fraction(3)], [Fraction(0), Fraction(0)]]
     choice, values, ties = backward.optimal_backward(m2, r2, "max", [[0, 1], [0, 1]])
     assert values[0] == 10 and choice[0] == 0 and ties[0] == [0]
+
+
+def test_building_past_the_memory_left_is_a_typed_error_naming_the_size(monkeypatch):
+    """Issue 12: a big from_step model died in a 1.37 TiB numpy allocation; now the
+    build stops with ModelTooLargeError, naming how far it got, while memory is left."""
+    import alignspec.mdp.memory as memory
+
+    monkeypatch.setattr(memory, "EVERY", 1000)
+    monkeypatch.setattr("alignspec.mdp.model.EVERY", 1000)
+    left = iter([10**12, 10**12, 10**6] + [10**6] * 100)
+    monkeypatch.setattr(memory, "available_bytes", lambda: next(left))
+
+    def step(s, a):
+        return [(1, s + 1)]
+
+    with pytest.raises(al.ModelTooLargeError, match=r"after 3,000 states \(1 MiB left\)"):
+        al.MDP.from_step(0, ["go"], step, limit=10**6)
+    monkeypatch.setattr(memory, "available_bytes", lambda: None)  # unknown: never objects
+    assert al.MDP.from_step(0, ["go"], lambda s, a: [(1, min(s + 1, 2500))]).n_states == 2501

@@ -179,12 +179,42 @@ class Rationalisation:
         return "; ".join(parts)
 
 
+DENSE_REWARD = 10**7
+"""Above this many (state, action, successor) entries, ``GymMDP.reward`` is stored sparsely
+(a :class:`TableReward`) rather than as a dense (S, A, S) array (10^7 entries ~ 80 MB)."""
+
+
+class TableReward:
+    """A transition table's reward, stored only where the table has a transition:
+    ``reward(s, a, s2)`` for the MDP's states and action labels (0 elsewhere), which every
+    check accepts as a reward.  Used for tables too large for a dense (S, A, S) array."""
+
+    def __init__(
+        self,
+        paid: Mapping[tuple[int, int], Mapping[int, Fraction]],
+        states: Sequence[Hashable],
+        labels: Sequence[Hashable],
+    ) -> None:
+        self._paid = paid
+        self._state = {s: i for i, s in enumerate(states)}
+        self._action = {a: k for k, a in enumerate(labels)}
+        self.shape = (len(states), len(labels), len(states))
+
+    def __call__(self, s: Hashable, a: Hashable, s2: Hashable) -> Fraction:
+        row = self._paid.get((self._state[s], self._action[a]), {})
+        return row.get(self._state[s2], Fraction(0))
+
+    def __repr__(self) -> str:
+        return f"TableReward(shape={self.shape})"
+
+
 class GymMDP(MDP):
     """An MDP read from a gymnasium transition table: ``reward`` is the table's reward as
-    an (S, A, S) array of exact Fractions (usable wherever a reward is), and
-    ``rationalisation`` says how the probabilities were made exact."""
+    an (S, A, S) array of exact Fractions (a :class:`TableReward` function above
+    DENSE_REWARD entries), usable wherever a reward is, and ``rationalisation`` says how
+    the probabilities were made exact."""
 
-    reward: np.ndarray
+    reward: np.ndarray | TableReward
     rationalisation: Rationalisation
 
 
@@ -237,8 +267,7 @@ def mdp_from_gym(
     labels = tuple(codes) if actions is None else tuple(actions)
     if len(labels) != len(codes):
         raise LabelCountError(f"actions= has {len(labels)} labels; the table has {len(codes)}")
-    n, m = len(states), len(codes)
-    reward = np.full((n, m, n), Fraction(0), dtype=object)
+    paid_by: dict[tuple[int, int], dict[int, Fraction]] = {}
     transitions: dict[tuple[Hashable, Hashable], list[tuple[object, Hashable]]] = {}
     count = changed = merged = averaged = 0
     biggest = Fraction(0)
@@ -279,8 +308,7 @@ def mdp_from_gym(
                     )
                 renormalised.append((s, labels[a], total))
                 row = {j: q / total for j, q in row.items()}
-            for j, value in paid.items():
-                reward[index[s], a, j] = value
+            paid_by[(index[s], a)] = {j: value for j, value in paid.items() if value}
             transitions[(s, labels[a])] = [(q, states[j]) for j, q in row.items()]
     terminal = [states[j] for j, flags in done_in.items() if True in flags]
     conflicts = tuple(sorted(states[j] for j, flags in done_in.items() if flags == {True, False}))
@@ -291,11 +319,26 @@ def mdp_from_gym(
     spec = getattr(env, "spec", None)
     label = name or getattr(spec, "id", None) or type(getattr(env, "unwrapped", env)).__name__
     model = GymMDP(states, labels, transitions, start, gamma=gamma, terminal=terminal, name=label)
-    model.reward = reward
+    model.reward = _reward(paid_by, states, labels)
     model.rationalisation = record
     if not record.exact:
         warnings.warn(f"{label}: {record}", RationalisedWarning, stacklevel=3)
     return model
+
+
+def _reward(
+    paid: dict[tuple[int, int], dict[int, Fraction]],
+    states: list[Hashable],
+    labels: tuple[Hashable, ...],
+) -> np.ndarray | TableReward:
+    n, m = len(states), len(labels)
+    if n * m * n > DENSE_REWARD:
+        return TableReward(paid, states, labels)
+    dense = np.full((n, m, n), Fraction(0), dtype=object)
+    for (i, a), row in paid.items():
+        for j, value in row.items():
+            dense[i, a, j] = value
+    return dense
 
 
 def _initial(

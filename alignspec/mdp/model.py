@@ -13,6 +13,7 @@ import numpy.typing as npt
 import sympy
 
 from alignspec.errors import OptionError, SpecError
+from alignspec.mdp.memory import EVERY, ensure_room
 from alignspec.space import Space, to_fraction
 from alignspec.symbolic.evaluate import value_of
 from alignspec.symbolic.rename import canonical
@@ -98,6 +99,8 @@ class MDP:
         self.space = space
         self.P: Transitions = []
         for i, s in enumerate(self.states):
+            if i % EVERY == EVERY - 1:
+                ensure_room(f"MDP {name or ''}".rstrip(), i + 1, "states stored")
             row = []
             for a in self.actions:
                 if i in self.terminal:
@@ -304,6 +307,8 @@ class MDP:
                 for _, s2 in outcomes:
                     if s2 not in seen:
                         seen[s2] = None
+                        if len(seen) % EVERY == 0:
+                            ensure_room("MDP.from_step", len(seen))
                         if len(seen) > limit:
                             raise SpecError(
                                 f"more than {limit} reachable states; raise limit= "

@@ -365,3 +365,13 @@ def _initial(
         renormalised.append(("init", "", total))
         mu = {s: q / total for s, q in mu.items()}
     return mu
+
+
+def __getattr__(name: str) -> Any:
+    """``Shield`` and ``Intervention`` live in :mod:`alignspec.integrations.shield`, which
+    subclasses ``gymnasium.Wrapper`` and so imports gymnasium when first asked for."""
+    if name in ("Shield", "Intervention"):
+        from alignspec.integrations import shield
+
+        return getattr(shield, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -49,6 +49,7 @@ class ExtractedPolicy(TreePolicy):
         self.fidelity = dict(fidelity)
         self.states = states
         self.model = model
+        self.cut_episodes = 0  # rollouts in an environment cut short at the Space's edge
 
     def act(self, state: Mapping[str, object]) -> Action:
         return self.original.act(state)
@@ -108,6 +109,7 @@ def extract(
     regions: Mapping[str, object] | None = None,
     holdout: int = 500,
     seed: int = 0,
+    env: Any = None,
 ) -> ExtractedPolicy:
     """Imitate ``policy`` (any policy, black boxes included) with a decision tree.
 
@@ -117,8 +119,14 @@ def extract(
     original policy, later ones the current tree (DAgger), and every visited state is
     labelled by the original.  With ``q`` (a function ``(state, action) -> number`` or an
     objective over states and actions) each state is weighted by ``max_a q - min_a q``, as
-    VIPER does.  The tree with the best held-out fidelity is returned, with its agreement
-    on ``holdout`` states of the training sampler and of each named region.
+    VIPER does.  With ``env`` (a gymnasium environment) the rollouts run in the real
+    environment instead: each episode starts from ``env.reset(seed=...)`` (seeds drawn
+    from ``seed``) and lasts at most ``horizon`` steps, the observations read as states
+    in ``space.names`` order; an episode ends where an observation leaves the Space (the
+    checks cover nothing beyond it; counted in ``cut_episodes``).  The tree with the best
+    held-out fidelity is returned, with its agreement on ``holdout`` states of the
+    training sampler (with ``env``: states of episodes driven by the original) and of
+    each named region.
     """
     try:
         from sklearn.tree import DecisionTreeClassifier
@@ -131,12 +139,26 @@ def extract(
     if iterations < 1 or per_iteration < 1 or max_depth < 1:
         raise OptionError("iterations, per_iteration and max_depth must be >= 1")
     rng = random.Random(seed)
+    if env is not None and (step is not None or sample is not None):
+        raise OptionError("env= replaces step= and sample=: give one source of states")
     draw: Sampler = sample if callable(sample) else region_sampler(space, sample)
+    cut = 0
+
+    def visit(count: int, driver: Policy) -> list[State]:
+        nonlocal cut
+        if env is None:
+            return _states(draw, rng, count, step, horizon, driver)
+        from alignspec.integrations.rollouts import rollout_states
+
+        states, cut_now = rollout_states(env, space, actions, driver, count, rng, horizon)
+        cut += cut_now
+        return states
+
     weigh = _weights(policy, actions, q)
     rows: list[list[float]] = []
     labels: list[str] = []
     weights: list[float] = []
-    held = [draw(rng) for _ in range(holdout)]
+    held = [draw(rng) for _ in range(holdout)] if env is None else visit(holdout, policy)
     held_named = {
         name: [region_sampler(space, cond)(rng) for _ in range(holdout)]
         for name, cond in (regions or {}).items()
@@ -144,9 +166,7 @@ def extract(
     best: tuple[Fraction, Any, int] | None = None
     current: TreePolicy | None = None
     for _ in range(iterations):
-        for state in _states(
-            draw, rng, per_iteration, step, horizon, policy if current is None else current
-        ):
+        for state in visit(per_iteration, policy if current is None else current):
             action = str(policy.act(state))
             rows.append(policy.encode_row(state))
             labels.append(action)
@@ -163,7 +183,9 @@ def extract(
     fidelity = {"train": best[0]}
     for name, states in held_named.items():
         fidelity[name] = _agreement(tree, policy, states)
-    return ExtractedPolicy(tree, policy, fidelity, best[2], best[1])
+    out = ExtractedPolicy(tree, policy, fidelity, best[2], best[1])
+    out.cut_episodes = cut
+    return out
 
 
 def _states(

@@ -246,3 +246,32 @@ def test_large_tables_keep_their_reward_sparse(monkeypatch):
         mdp.regret(sparse, sparse.reward, state_reward).values
         == mdp.regret(dense, dense.reward, state_reward).values
     )
+
+
+def test_bundled_frozenlake_spec_is_gymnasiums_table():
+    """specs/frozenlake.py writes FrozenLake's rule out (no gymnasium needed); it must be
+    exactly the table gymnasium's own environment gives."""
+    from alignspec.loader import load
+
+    (bundled,) = [s for s in load(["specs/frozenlake.py"]) if s.name == "frozenlake-slippery"]
+    ours = bundled.mdp
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", al.RationalisedWarning)
+        theirs = al.MDP.from_gym(frozenlake(), actions=FROZEN_ACTIONS)
+
+    def table(m):
+        return {
+            (m.states[i], m.actions[a]): {m.states[j]: p for j, p in m.P[i][a]}
+            for i in range(m.n_states)
+            for a in range(m.n_actions)
+        }
+
+    assert table(ours) == table(theirs)
+    assert {ours.states[i] for i in ours.terminal} == {theirs.states[i] for i in theirs.terminal}
+    assert ours.init == [(ours.index[0], 1)] and theirs.init == [(theirs.index[0], 1)]
+    for i, s in enumerate(theirs.states):
+        if i in theirs.terminal:
+            continue  # terminal states earn nothing, whatever the function says
+        for a, act in enumerate(theirs.actions):
+            for j, _ in theirs.P[i][a]:
+                assert bundled.specified(s, act, theirs.states[j]) == theirs.reward[i, a, j]

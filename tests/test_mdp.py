@@ -167,7 +167,13 @@ def test_forbidden_states():
 
 
 def test_bundled_mdp_specs_meet_their_expectations():
-    for name in ("boat-race", "tomato-watering", "potential-shaping", "boat-race-bmc"):
+    for name in (
+        "boat-race",
+        "tomato-watering",
+        "potential-shaping",
+        "boat-race-bmc",
+        "frozenlake-slippery",
+    ):
         report = al.check(TARGETS[name])
         assert report.meets_expectation, name
 

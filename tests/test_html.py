@@ -208,3 +208,21 @@ def test_reports_name_spec_files_relative_to_the_working_directory(tmp_path, mon
     assert "(specs/engagement.py:7)" in text.render(report)
     assert "specs/engagement.py:7" in html.render([report])
     assert 'file="specs/engagement.py"' in junit.dumps([report])
+
+
+def test_map_names_the_fixed_variables_and_shades_the_infeasible_region():
+    pytest.importorskip("matplotlib")
+    from alignspec.report import plots
+
+    spec = next(t for t in TARGETS if t.name == "engagement-vs-wellbeing")
+    svg = plots.disagreement(spec, "engagement", "wellbeing")
+    # wellbeing <= 10 - engagement cuts the square: the cut-off corner is shaded, labelled
+    assert "infeasible: breaks an assumption" in svg
+    assert "other variables fixed at " in svg and "clickbait=False" in svg and "age=56" in svg
+    unconstrained = al.Spec(
+        space=al.Space(a=al.Real(0, 1), b=al.Real(0, 1)),
+        intent=al.Intent(al.Space(a=al.Real(0, 1), b=al.Real(0, 1)).vars.a),
+        reward=al.Reward(al.Space(a=al.Real(0, 1), b=al.Real(0, 1)).vars.b),
+    )
+    plain = plots.disagreement(unconstrained)
+    assert "infeasible" not in plain and "fixed at" not in plain

@@ -70,8 +70,10 @@ def goodhart(curve: GoodhartCurve) -> str:
 def disagreement(
     spec: Any, x: str | None = None, y: str | None = None, steps: int = 41
 ) -> str | None:
-    """Over two numeric variables (the others at their midpoints), where the normalised
-    reward and the normalised intended utility differ; infeasible points are blank."""
+    """Over two numeric variables, where the normalised reward and the normalised intended
+    utility differ.  The other variables are fixed (numbers at their midpoints, Bools
+    False, Choices their first label), as the figure's footnote says; states that break
+    an assumption are shaded grey and left out of the normalisation."""
     from alignspec.symbolic.evaluate import holds, value_of
 
     if spec.objective is None or spec.utility is None:
@@ -82,17 +84,8 @@ def disagreement(
     x, y = x or numeric[0], y or numeric[1]
     if x not in numeric or y not in numeric or x == y:
         return None
-    base: dict[str, Any] = {}
-    for name, var in spec.domain.variables.items():
-        if isinstance(var, Bool):
-            base[name] = False
-        elif isinstance(var, Choice):
-            base[name] = var.labels[0]
-        elif isinstance(var, Int):
-            base[name] = (var.lo + var.hi) // 2
-        else:
-            base[name] = (var.lo + var.hi) / 2
     scope = spec.domain.variables
+    base = _fixed(scope)
 
     def axis(name: str) -> list[Any]:
         var = scope[name]
@@ -115,8 +108,13 @@ def disagreement(
         feasible.append(frow)
 
     def normalise(grid: list[list[float]]) -> list[list[float]]:
-        flat = [v for row in grid for v in row]
-        lo, hi = min(flat), max(flat)
+        flat = [
+            v
+            for row, ok in zip(grid, feasible, strict=True)
+            for v, f in zip(row, ok, strict=True)
+            if f
+        ]
+        lo, hi = (min(flat), max(flat)) if flat else (0.0, 0.0)
         return [[(v - lo) / (hi - lo) if hi > lo else 0.5 for v in row] for row in grid]
 
     r, u = normalise(rewards), normalise(utils)
@@ -129,13 +127,15 @@ def disagreement(
     matplotlib.use("Agg")
     matplotlib.rcParams["svg.hashsalt"] = "alignspec"
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
 
-    fig, ax = plt.subplots(figsize=(5.5, 4))
+    fig, ax = plt.subplots(figsize=(5.5, 4.4))
+    shading = matplotlib.colormaps["coolwarm"].with_extremes(bad="#c8c8c8")
     image = ax.imshow(
         diff,
         origin="lower",
         aspect="auto",
-        cmap="coolwarm",
+        cmap=shading,
         vmin=-1,
         vmax=1,
         extent=(float(xs[0]), float(xs[-1]), float(ys[0]), float(ys[-1])),
@@ -144,4 +144,32 @@ def disagreement(
     ax.set_xlabel(x)
     ax.set_ylabel(y)
     ax.set_title("where reward and intent disagree (red: reward overrates)", fontsize=9)
+    if not all(all(row) for row in feasible):
+        grey = Patch(facecolor="#c8c8c8", label="infeasible: breaks an assumption")
+        ax.legend(handles=[grey], loc="upper right", fontsize=7, framealpha=0.9)
+    others = [f"{n}={_shown(v)}" for n, v in base.items() if n not in (x, y)]
+    if others:
+        fig.text(0.01, 0.01, "other variables fixed at " + ", ".join(others), fontsize=7)
+        fig.subplots_adjust(bottom=0.18)
     return _svg(fig)
+
+
+def _fixed(scope: dict[str, Any]) -> dict[str, Any]:
+    """Where the map holds the variables that are not its axes."""
+    base: dict[str, Any] = {}
+    for name, var in scope.items():
+        if isinstance(var, Bool):
+            base[name] = False
+        elif isinstance(var, Choice):
+            base[name] = var.labels[0]
+        elif isinstance(var, Int):
+            base[name] = (var.lo + var.hi) // 2
+        else:
+            base[name] = (var.lo + var.hi) / 2
+    return base
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, Fraction) and value.denominator != 1:
+        return f"{float(value):g}"
+    return str(value)

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import alignspec as al
+from alignspec import mdp
 from alignspec.mdp import backward
 from alignspec.mdp.intervals import ExactReward, float_optimal, float_values, policy_bounds
 from alignspec.mdp.returns import values
@@ -200,3 +201,49 @@ def test_building_past_the_memory_left_is_a_typed_error_naming_the_size(monkeypa
         al.MDP.from_step(0, ["go"], step, limit=10**6)
     monkeypatch.setattr(memory, "available_bytes", lambda: None)  # unknown: never objects
     assert al.MDP.from_step(0, ["go"], lambda s, a: [(1, min(s + 1, 2500))]).n_states == 2501
+
+
+def test_wall_clock_budget_bounds_exact_mdp_work():
+    """Issue 12: MDP checks ignored --timeout (no solver to interrupt).  Exact regret on a
+    random 1,500-state model takes about a minute here; with Budget(timeout=1) it stops
+    within about a second (FLINT's uninterruptible dense solve is skipped when it would
+    not fit; sparse elimination checks the clock every step)."""
+    import time
+
+    rng = random.Random(0)
+    n = 1500
+    P = {
+        (s, a): [(Fraction(1, 2), rng.randrange(n)), (Fraction(1, 2), rng.randrange(n))]
+        for s in range(n)
+        for a in range(3)
+    }
+    m = al.MDP(range(n), range(3), P, 0, gamma=Fraction(9, 10))
+    rs = [[rng.randint(0, 9) for _ in range(3)] for _ in range(n)]
+    ri = [[rng.randint(0, 9) for _ in range(3)] for _ in range(n)]
+    start = time.monotonic()
+    f = mdp.regret(m, rs, ri, exact=True, budget=al.Budget(timeout=1))
+    assert f.verdict is al.Verdict.UNKNOWN and f.reason == "timeout after 1.0 s"
+    assert time.monotonic() - start < 15
+    # the bundle passes its budget to every check, EPIC (O(S^2 A) reward calls) included
+    start = time.monotonic()
+    spec = al.MDPSpec(m, rs, ri, forbid=[1], checks=("regret", "hackable", "equivalent"))
+    report = spec.check(budget=al.Budget(timeout=1))
+    assert time.monotonic() - start < 30  # EPIC alone took 19 s here unbounded
+    assert "EPIC distance not computed: timeout after 1.0 s" in report["equivalent"].message
+
+
+def test_deadline_ticks_only_inside_a_limited_block():
+    import time
+
+    from alignspec.checking.deadline import OutOfTime, remaining, tick, within
+
+    tick()  # no enclosing limit: never raises
+    assert remaining() is None
+    with within(al.Budget(timeout=0.01)):
+        assert 0 < remaining() <= 0.01
+        time.sleep(0.02)
+        with pytest.raises(OutOfTime, match="timeout after 0.01 s"):
+            tick()
+    tick()
+    with within(None), within(al.Budget()):
+        tick()

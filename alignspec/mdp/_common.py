@@ -3,14 +3,20 @@ choices, exact rational solutions of linear systems."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from fractions import Fraction
-from typing import Any
+from typing import Any, TypeVar
 
+from alignspec.checking.deadline import OutOfTime, within
 from alignspec.checking.run import Clock
 from alignspec.mdp.linalg import rational_solution
 from alignspec.mdp.model import MDP, RewardLike, expected_rewards
 from alignspec.mdp.returns import Strategy
 from alignspec.results import Finding, Verdict
+from alignspec.solver import Budget
+
+F = TypeVar("F", bound=Callable[..., Finding])
 
 
 def _rewards(
@@ -74,3 +80,23 @@ def unknown(
         stats=stats or {},
         elapsed=clock.elapsed,
     )
+
+
+def timed(check: str) -> Callable[[F], F]:
+    """Hold the check to its ``budget=``'s wall-clock limit: exact computation that runs
+    past the deadline (policy iteration, elimination, interval sweeps; they call
+    :func:`alignspec.checking.deadline.tick`) ends as UNKNOWN, "timeout after N s"."""
+
+    def decorate(fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, budget: Budget | None = None, **kwargs: Any) -> Finding:
+            clock = Clock()
+            try:
+                with within(budget) as started:
+                    return fn(*args, budget=started, **kwargs)
+            except OutOfTime as late:
+                return unknown(check, str(late), clock, {}, method="exact")
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate

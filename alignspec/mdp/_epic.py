@@ -12,6 +12,7 @@ import attrs
 
 from alignspec.checking.convention import about, renamed
 from alignspec.checking.convention import mdp_label as _mdp_label
+from alignspec.checking.deadline import tick
 from alignspec.checking.run import Clock
 from alignspec.errors import OptionError, SpecError
 from alignspec.mdp.model import MDP, RewardLike, reward_function
@@ -155,8 +156,7 @@ def _float(
     import numpy as np
 
     n, m = mdp.n_states, mdp.n_actions
-    R1 = np.array([[[float(f1(s, a, t)) for t in range(n)] for a in range(m)] for s in range(n)])
-    R2 = np.array([[[float(f2(s, a, t)) for t in range(n)] for a in range(m)] for s in range(n)])
+    R1, R2 = _dense(f1, n, m), _dense(f2, n, m)
     pS = np.array([float(x) for x in ds])
     pA = np.array([float(x) for x in da])
     g = float(mdp.gamma)
@@ -187,6 +187,17 @@ def _float(
         reason=reason,
         elapsed=clock.elapsed,
     )
+
+
+def _dense(f: Any, n: int, m: int) -> Any:
+    """R[s, a, t] in floats: n * m * n calls of the reward, so the clock is checked."""
+    import numpy as np
+
+    out = np.empty((n, m, n))
+    for s in range(n):
+        tick()
+        out[s] = [[float(f(s, a, t)) for t in range(n)] for a in range(m)]
+    return out
 
 
 def _apart(mdp: MDP, c1: list[Fraction], c2: list[Fraction], m: int) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import attrs
 from alignspec.checking.convention import about, renamed
 from alignspec.checking.convention import mdp_label as _mdp_label
 from alignspec.checking.run import Clock
-from alignspec.mdp._common import exact_solution
+from alignspec.mdp._common import exact_solution, timed
 from alignspec.mdp._hackable import hackable
 from alignspec.mdp.model import MDP, RewardLike, reward_table
 from alignspec.results import Finding, Verdict
@@ -18,6 +18,7 @@ from alignspec.solver import Budget
 
 
 @about(_mdp_label)
+@timed("equivalent")
 @renamed(3, ("mdp", "r1", "r2"), {"r1": "specified", "r2": "intended"})
 def equivalent(
     mdp: MDP, specified: RewardLike, intended: RewardLike, *, budget: Budget | None = None

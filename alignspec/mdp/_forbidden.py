@@ -10,19 +10,24 @@ from alignspec import registry
 from alignspec.checking.convention import about
 from alignspec.checking.convention import mdp_label as _mdp_label
 from alignspec.checking.run import Clock
+from alignspec.mdp._common import timed
 from alignspec.mdp.model import MDP, expected_rewards
 from alignspec.mdp.returns import optimal_ties
 from alignspec.results import Finding, Verdict
+from alignspec.solver import Budget
 
 #: The checks an MDPSpec can run.
 MDP_CHECKS = registry.names("mdp")
 
 
 @about(_mdp_label)
+@timed("forbidden")
 def forbidden(
     mdp: MDP,
     specified: Any,
     forbid: Callable[[Hashable], bool] | Iterable[Hashable],
+    *,
+    budget: Budget | None = None,
 ) -> Finding:
     """Can some policy optimal for the specified reward reach a forbidden state (with
     positive probability)?  Exact: optimal values by exact policy iteration; every action

@@ -11,7 +11,7 @@ from alignspec.checking.convention import about
 from alignspec.checking.convention import mdp_label as _mdp_label
 from alignspec.checking.run import Clock, budget_or_default
 from alignspec.errors import OptionError
-from alignspec.mdp._common import _describe, _rewards, unknown
+from alignspec.mdp._common import _describe, _rewards, timed, unknown
 from alignspec.mdp._occupancy import (
     _differences,
     _lp_pair,
@@ -40,6 +40,7 @@ from alignspec.solver.linear import feasible
 
 
 @about(_mdp_label)
+@timed("hackable")
 def hackable(
     mdp: MDP,
     specified: RewardLike,

@@ -10,12 +10,13 @@ from alignspec.checking.convention import about
 from alignspec.checking.convention import mdp_label as _mdp_label
 from alignspec.checking.run import Clock, nonnegative
 from alignspec.errors import OptionError
-from alignspec.mdp._common import _describe, _rewards, unknown
+from alignspec.mdp._common import _describe, _rewards, timed, unknown
 from alignspec.mdp._regret_bounds import Regret, regret_bounds
 from alignspec.mdp.intervals import EXACT_FALLBACK, INTERVAL_STATES, interval_text
 from alignspec.mdp.model import MDP, RewardLike, reward_function
 from alignspec.mdp.returns import Strategy, optimal, optimal_ties, start_value
 from alignspec.results import Finding, Verdict, number_text
+from alignspec.solver import Budget
 
 
 def _trace(
@@ -57,6 +58,7 @@ def _trace(
 
 
 @about(_mdp_label)
+@timed("regret")
 def regret(
     mdp: MDP,
     specified: RewardLike,
@@ -65,6 +67,7 @@ def regret(
     tolerance: object = 0,
     steps: int = 20,
     exact: bool | None = None,
+    budget: Budget | None = None,
 ) -> Finding:
     """What optimising the specified reward costs the intended one.
 
@@ -79,6 +82,8 @@ def regret(
     ``*_upper`` bounds; UNKNOWN when they cannot separate near-ties or straddle the
     tolerance).  By default, intervals decide discounted models above ``INTERVAL_STATES``
     states, and exact iteration takes over when they cannot (up to ``EXACT_FALLBACK``).
+    ``budget``: its wall-clock ``timeout`` bounds the whole check (UNKNOWN, "timeout
+    after N s", once spent); nothing here queries a solver, so its rlimit is unused.
     """
     clock = Clock()
     tol = nonnegative(tolerance, "tolerance")

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
+from alignspec.checking.deadline import tick
 from alignspec.mdp.model import MDP
 
 
@@ -172,7 +173,9 @@ def optimal_backward(
     choice = [acts[s][0] for s in range(n)]
     ties = [list(acts[s]) for s in range(n)]  # terminal states: every action is optimal
     maximise = sense == "max"
-    for s in order:
+    for k, s in enumerate(order):
+        if k & 4095 == 0:
+            tick()
         best = None
         tied: list[int] = []
         row, rewards = steps[s], r[s]
@@ -205,7 +208,9 @@ def values_backward(
     one = q(1)
     P = _transitions(mdp, flint)
     v = [q(0)] * mdp.n_states
-    for s in order:
+    for k, s in enumerate(order):
+        if k & 4095 == 0:
+            tick()
         total, stay = q(0), q(0)
         for a, pa in strategy[s]:
             w = q(pa.numerator, pa.denominator)

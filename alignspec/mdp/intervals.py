@@ -23,6 +23,7 @@ import attrs
 import numpy as np
 import numpy.typing as npt
 
+from alignspec.checking.deadline import tick
 from alignspec.mdp.model import MDP
 
 Objects = npt.NDArray[np.object_]
@@ -133,6 +134,7 @@ def float_values(mdp: MDP, r: Floats, choice: Sequence[int], guess: Floats | Non
     v = np.zeros(n) if guess is None else guess.copy()
     if g <= 0.95:
         for _ in range(2000):
+            tick()
             new = b + g * (p_pi @ v)
             change = float(np.max(np.abs(new - v))) if n else 0.0
             v = new
@@ -144,6 +146,7 @@ def float_values(mdp: MDP, r: Floats, choice: Sequence[int], guess: Floats | Non
 
     a = (identity(n, format="csr") - g * p_pi).tocsr()
     for _ in range(3):  # a solve, then refinements on the residual
+        tick()
         correction, _ = bicgstab(a, b - a @ v, rtol=1e-14, atol=0.0, maxiter=20 * n)
         v = v + correction
     return v
@@ -162,6 +165,7 @@ def float_optimal(
     choice = np.argmax(rr, axis=1)
     v = float_values(mdp, rr, choice.tolist())
     for _ in range(iterations):
+        tick()
         q = rr + g * (p @ v).reshape(n, m)
         here = q[np.arange(n), choice]
         best = np.argmax(q, axis=1)
@@ -203,6 +207,7 @@ def policy_bounds(
     margin = (float(np.max(np.abs(residual))) + 1e-15 * scale + 1e-300) / (1 - g)
     state_of_row = np.arange(len(upper_rows)) // mdp.n_actions if optimum else None
     for _ in range(ATTEMPTS):
+        tick()
         margin *= 4
         lo, hi = values - margin, values + margin
         e = _exponent(np.concatenate((lo, hi)))

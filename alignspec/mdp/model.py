@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 import sympy
 
+from alignspec.checking.deadline import tick
 from alignspec.errors import OptionError, SpecError
 from alignspec.mdp.memory import EVERY, ensure_room
 from alignspec.space import Space, to_fraction
@@ -331,6 +332,8 @@ def reward_table(mdp: MDP, reward: RewardLike, what: str = "reward") -> list[lis
     f = reward_function(mdp, reward, what)
     out = []
     for i in range(mdp.n_states):
+        if i & 4095 == 0:
+            tick()
         row = []
         for a in range(mdp.n_actions):
             if i in mdp.terminal:

@@ -9,6 +9,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from alignspec.checking.deadline import tick
 from alignspec.errors import SpecError
 from alignspec.mdp.backward import optimal_backward, values_backward
 from alignspec.mdp.linalg import SingularSystem, solve
@@ -189,6 +190,7 @@ def optimal(
 
     r_float = np.array([[float(x) for x in row] for row in r])
     for _ in range(10_000):
+        tick()
         v = values(mdp, [[(a, Fraction(1))] for a in choice], r)
         rivals = _rivals(mdp, r_float, v, choice, acts, sense)
         changed = False
@@ -273,6 +275,7 @@ def _float_proposal(
     terminal = list(mdp.terminal)
     v = np.zeros(n)
     for _ in range(5000):
+        tick()
         q = R + gamma * (P @ v).reshape(n, m) + mask
         new = q.max(axis=1)
         new[terminal] = 0.0

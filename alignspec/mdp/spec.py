@@ -9,6 +9,7 @@ from typing import Any
 import attrs
 
 from alignspec import registry
+from alignspec.checking.deadline import OutOfTime, within
 from alignspec.engine import SAMPLES
 from alignspec.errors import OptionError, SpecError
 from alignspec.mdp._bmc import bmc
@@ -83,10 +84,10 @@ class MDPSpec:
             raise OptionError(f"the forbidden check needs MDPSpec(forbid=...) ({self.label!r})")
         m, rs, ri = self.mdp, self.specified, self.intended
         runners: dict[str, Callable[[], Finding]] = {
-            "regret": lambda: regret(m, rs, ri),
+            "regret": lambda: regret(m, rs, ri, budget=budget),
             "hackable": lambda: hackable(m, rs, ri, budget=budget),
             "equivalent": lambda: _equivalent_with_epic(m, rs, ri, budget),
-            "forbidden": lambda: forbidden(m, rs, self.forbid),
+            "forbidden": lambda: forbidden(m, rs, self.forbid, budget=budget),
         }
         findings = tuple(attrs.evolve(runners[c](), subject=self.label) for c in names)
         return Report(self.label, findings, self.expect, self.source)
@@ -97,7 +98,13 @@ def _equivalent_with_epic(
 ) -> Finding:
     # equivalent(mdp, r1, r2) reads r1 as the specified reward in its witness (as hackable)
     finding = equivalent(mdp, specified, intended, budget=budget)
-    distance = epic(mdp, specified, intended)
+    try:
+        with within(budget):
+            distance = epic(mdp, specified, intended)
+    except OutOfTime as late:
+        return attrs.evolve(
+            finding, message=f"{finding.message}; EPIC distance not computed: {late}"
+        )
     figures = dict(finding.figures)
     figures.update(distance.figures)
     zero = distance.verdict is Verdict.PROVED

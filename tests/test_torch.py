@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import alignspec as al
+from alignspec.policy.torch_import import layers_from_torch
 
 LINE = al.Space(x=al.Real(-1, 1))
 LR = al.Actions("l", "r")
@@ -138,3 +139,49 @@ def test_real_torch_module():
     assert policy.act_batch(xs).tolist() == ref.argmax(axis=1).tolist()
     for row, scores in zip(xs[:20], ref[:20], strict=True):  # exact semantics agree
         assert policy.act(policy.decode_row(row)) == acts.labels[int(scores.argmax())]
+
+
+class Module(Sequential):
+    """A module with named parts, as stable-baselines3's policies are."""
+
+    def __init__(self, **parts):
+        super().__init__(*parts.values())
+        self.__dict__.update(parts)
+
+
+class Flatten(ReLU):
+    pass
+
+
+def test_stable_baselines3_policies_read_their_action_network():
+    """DQN: the online q_net (not the target); PPO / A2C: features, policy_net, action_net
+    (not the value head); a model object reads its .policy."""
+    online = Sequential(Linear([[1], [-1]]), ReLU(), Linear([[1, -1], [0, 0]], [0, 0]))
+    target = Sequential(Linear([[5], [5]]), ReLU(), Linear([[9, 9], [9, 9]]))
+    qnet = Module(features_extractor=Module(flatten=Flatten()), q_net=online)
+    dqn_policy = Module(q_net=qnet, q_net_target=Module(q_net=target))
+
+    class Model:  # stable-baselines3's DQN / PPO objects are not torch modules
+        def __init__(self, policy):
+            self.policy = policy
+
+    ppo_policy = Module(
+        features_extractor=Module(flatten=Flatten()),
+        mlp_extractor=Module(
+            policy_net=Sequential(Linear([[1], [-1]]), ReLU()),
+            value_net=Sequential(Linear([[7]]), ReLU()),
+        ),
+        action_net=Linear([[1, -1], [0, 0]], [0, 0]),
+        value_net=Linear([[3]]),
+    )
+    for source in (dqn_policy, Model(dqn_policy), ppo_policy, Model(ppo_policy)):
+        layers = layers_from_torch(source)
+        assert [w.tolist() for w, _ in layers] == [[[1.0], [-1.0]], [[1.0, -1.0], [0.0, 0.0]]]
+        policy = al.MLPPolicy.from_torch(source, LINE, LR)
+        assert policy.act({"x": Fraction(1, 3)}) == "l" and policy.act({"x": -1}) == "r"
+    tanh = Module(
+        mlp_extractor=Module(policy_net=Sequential(Linear([[1], [-1]]), Tanh())),
+        action_net=Linear([[1, -1], [0, 0]]),
+    )
+    with pytest.raises(al.SpecError, match="activation_fn=torch.nn.ReLU"):
+        al.MLPPolicy.from_torch(tanh, LINE, LR)

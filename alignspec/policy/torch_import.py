@@ -17,7 +17,7 @@ from alignspec.errors import SpecError
 from alignspec.policy.onnx_import import Arrays
 
 SUPPORTED = "Linear, ReLU (between Linear layers), Identity, Flatten, Dropout, Sequential"
-SKIPPED = ("Identity", "Flatten", "Dropout")
+SKIPPED = ("Identity", "Flatten", "Dropout", "FlattenExtractor")
 
 
 def _array(value: Any, what: str) -> np.ndarray:
@@ -50,11 +50,37 @@ def _chain(module: Any) -> list[Any]:
     return out
 
 
+def _network(module: Any) -> list[Any]:
+    """The layers that decide the action: a plain module's own chain, or, for a
+    stable-baselines3 model or policy, its network from observation to action scores
+    (DQN: the online ``q_net``, Q-values; PPO / A2C: features, ``mlp_extractor.policy_net``
+    and ``action_net``, logits; the value head and target network play no part)."""
+    policy = getattr(module, "policy", None)
+    if policy is not None and not callable(getattr(module, "children", None)):
+        module = policy  # a stable-baselines3 model (not itself a torch module)
+    q = getattr(module, "q_net", None)
+    if q is not None:  # DQNPolicy.q_net is a QNetwork, whose q_net is the Sequential
+        return _features(q) + _chain(getattr(q, "q_net", q))
+    extractor = getattr(module, "mlp_extractor", None)
+    head = getattr(module, "action_net", None)
+    if extractor is not None and head is not None:  # ActorCriticPolicy
+        trunk = getattr(extractor, "policy_net", None)
+        return _features(module) + (_chain(trunk) if trunk is not None else []) + _chain(head)
+    return _chain(module)
+
+
+def _features(module: Any) -> list[Any]:
+    found = getattr(module, "pi_features_extractor", None) or getattr(
+        module, "features_extractor", None
+    )
+    return [] if found is None else _chain(found)
+
+
 def layers_from_torch(module: Any) -> Arrays:
     """The (weights (out, in), bias) float64 layers of a Linear / ReLU chain."""
     layers: Arrays = []
     relu_pending = False
-    for position, layer in enumerate(_chain(module)):
+    for position, layer in enumerate(_network(module)):
         kind = type(layer).__name__
         where = f"layer {position} ({kind})"
         if kind in SKIPPED:
@@ -65,9 +91,16 @@ def layers_from_torch(module: Any) -> Arrays:
             relu_pending = True
             continue
         if kind != "Linear":
+            hint = (
+                " (stable-baselines3's PPO and A2C use Tanh unless trained with "
+                "policy_kwargs=dict(activation_fn=torch.nn.ReLU))"
+                if kind == "Tanh"
+                else ""
+            )
             raise SpecError(
                 f"{where} is not supported: only piecewise-linear chains encode exactly "
-                f"({SUPPORTED}); export other architectures' decisions with alignspec.extract"
+                f"({SUPPORTED}){hint}; export other architectures' decisions with "
+                "alignspec.extract"
             )
         if layers and not relu_pending:
             raise SpecError(

@@ -1,5 +1,9 @@
 import sys
 
-from alignspec.cli import main
+try:
+    from alignspec.cli import main
+except KeyboardInterrupt:  # Ctrl-C while sympy and z3 load: no traceback either
+    print("alignspec: interrupted", file=sys.stderr)
+    sys.exit(130)
 
 sys.exit(main())

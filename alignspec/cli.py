@@ -351,6 +351,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return 1
     except KeyboardInterrupt:  # Ctrl-C: say so and exit as shells expect, no traceback
+        engine = sys.modules.get("alignspec.neural.parallel")
+        if engine is not None:
+            engine.stop_all()
         print("alignspec: interrupted", file=sys.stderr)
         return 130
 

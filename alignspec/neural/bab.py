@@ -256,7 +256,7 @@ class _Run:
         from concurrent.futures import TimeoutError as FutureTimeout
         from concurrent.futures.process import BrokenProcessPool
 
-        from alignspec.neural.parallel import executor, run_share
+        from alignspec.neural.parallel import deferred_interrupts, executor, run_share
 
         payload = _payload(self.query)
         shares = [s for s in (self.stack[i::jobs] for i in range(jobs)) if s]
@@ -264,20 +264,21 @@ class _Run:
         # A share works for settings.share seconds plus one step; far beyond that it stalled.
         patience = None if remaining is None else remaining + 30.0
         try:
-            pool = executor(jobs)
-            futures = [
-                pool.submit(
-                    run_share,
-                    payload,
-                    share,
-                    self.settings,
-                    self.budget.rlimit,
-                    remaining,
-                    (self.root_lo, self.root_hi, self.total),
-                    seed,
-                )
-                for seed, share in enumerate(shares)
-            ]
+            with deferred_interrupts():  # submitting may start workers
+                pool = executor(jobs)
+                futures = [
+                    pool.submit(
+                        run_share,
+                        payload,
+                        share,
+                        self.settings,
+                        self.budget.rlimit,
+                        remaining,
+                        (self.root_lo, self.root_hi, self.total),
+                        seed,
+                    )
+                    for seed, share in enumerate(shares)
+                ]
         except (BrokenProcessPool, OSError, RuntimeError) as err:
             self._alone(jobs, f"worker processes could not start ({err})")
             return None

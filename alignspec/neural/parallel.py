@@ -96,9 +96,35 @@ def _warm(jobs: int) -> None:
     the pool's semaphores, and the fork server printed a traceback for it."""
     pool = executor(jobs)
     try:
-        list(pool.map(_noop, range(jobs)))
+        # submitting starts the workers; Ctrl-C meanwhile could land between the fork
+        # server's fork and the pool recording the process, which then outlives us: defer
+        # it until every start is recorded (stop_all can then terminate them all)
+        with deferred_interrupts():
+            started = [pool.submit(_noop, i) for i in range(jobs)]
+        for future in started:
+            future.result()
     except Exception:  # a pool that cannot start: the engine redoes work locally anyway
         discard(jobs)
+
+
+@contextmanager
+def deferred_interrupts() -> Iterator[None]:
+    """Hold SIGINT (delivered when the block ends) on the main thread where the platform
+    allows it; elsewhere run the block as it is.  Wrap submissions that may start worker
+    processes: a start interrupted between the fork server's fork and the pool recording
+    the process leaves a worker that outlives the caller."""
+    import signal
+    import threading
+
+    block = getattr(signal, "pthread_sigmask", None)
+    if block is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _ignore_interrupts() -> None:
@@ -108,6 +134,43 @@ def _ignore_interrupts() -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def stop_all() -> None:
+    """Stop every local pool's workers at once (Ctrl-C): terminate the processes, those
+    still starting included, so none outlives the caller and fails to rebuild the pool's
+    semaphores with a traceback on the terminal; then forget the pools."""
+    for jobs in list(_POOLS):
+        pool = _POOLS.pop(jobs)
+        processes = list(getattr(pool, "_processes", {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join(timeout=1)
+    _stop_forkserver_children()
+
+
+def _stop_forkserver_children() -> None:
+    """Terminate what the fork server forked that no pool recorded: a start cut short by
+    Ctrl-C between the fork and the pool's bookkeeping, which would outlive this process
+    and print a traceback when its semaphores are gone (Linux: read from /proc)."""
+    import signal
+    from multiprocessing import forkserver
+
+    server = getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)
+    if not server:
+        return
+    try:
+        with open(f"/proc/{server}/task/{server}/children", encoding="ascii") as listing:
+            children = [int(pid) for pid in listing.read().split()]
+    except (OSError, ValueError):
+        return
+    for pid in children:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except OSError:
+            pass
 
 
 def discard(jobs: int) -> None:

@@ -84,3 +84,8 @@ class SpecFileError(SpecError):
 
 class OptionError(SpecError):
     """A check was called with an invalid option (negative margin, zero points, ...)."""
+
+
+class ClusterError(SpecError):
+    """Work was sent to a cluster that cannot take it: dask is not installed (``pip install
+    'alignspec[dask]'``), the scheduler cannot be reached, or no worker joined it."""

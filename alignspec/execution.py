@@ -32,6 +32,7 @@ from concurrent.futures import (
     Executor,
     Future,
     ProcessPoolExecutor,
+    ThreadPoolExecutor,
     wait,
 )
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -104,6 +105,11 @@ def pool(where: object = None, *, jobs: int = 1) -> Iterator[Pool]:
     elif isinstance(where, str):
         with _dask(where, jobs) as opened:
             yield opened
+    elif isinstance(where, ThreadPoolExecutor):
+        raise OptionError(
+            "a ThreadPoolExecutor cannot run checks: z3 is not thread-safe; use a "
+            "ProcessPoolExecutor or a Dask cluster"
+        )
     elif isinstance(where, Executor):
         yield Pool(where, _max_workers(where, jobs), "processes")
     elif _is_dask_client(where):

@@ -88,6 +88,18 @@ def using(where: Pool) -> Iterator[Pool]:
 
 
 @contextmanager
+def on(where: object, *, jobs: int = 1) -> Iterator[Pool]:
+    """Open ``where`` (as :func:`pool` does) and make it the active pool of the block: the
+    points of a Goodhart curve and the box shares of neural branch and bound go there.
+
+        with alignspec.execution.on("tcp://scheduler:8786"):
+            al.outer.goodhart_curve(spec, points=200)
+    """
+    with pool(where, jobs=jobs) as opened, using(opened):
+        yield opened
+
+
+@contextmanager
 def pool(where: object = None, *, jobs: int = 1) -> Iterator[Pool]:
     """Open the pool ``where`` names (see the module docstring); what is started here (a
     process pool, a LocalCluster, a Client) is stopped on leaving, at once on an error or

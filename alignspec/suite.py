@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
+
 from alignspec.learned import Learned
 from alignspec.loader import Ref, Target, fetch
 from alignspec.mdp.spec import MDPSpec, Trajectories
@@ -77,3 +79,22 @@ def default_checks(target: Target) -> tuple[str, ...]:
             target.spec, train=target.train, deploy=target.deploy, oversight=target.oversight
         )
     return applicable(target)
+
+
+@attrs.frozen
+class Single:
+    """One check of a target (all of an MDP bundle's with ``check_name`` None), as the
+    pytest plugin runs it: picklable, and given a :class:`Ref` it loads the target by path
+    where it runs."""
+
+    target: Target | Ref
+    check_name: str | None
+
+    def __call__(self) -> Report:
+        target = fetch(self.target) if isinstance(self.target, Ref) else self.target
+        return check(target, checks=[self.check_name]) if self.check_name else check(target)
+
+
+def run_single(work: Single) -> Report:
+    """``work()``: the function an executor is handed."""
+    return work()

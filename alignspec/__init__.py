@@ -9,6 +9,7 @@ from alignspec.actions import Actions
 from alignspec.assertions import assert_aligned, assert_misaligned
 from alignspec.errors import (
     BoundsError,
+    ClusterError,
     LabelCountError,
     NotBooleanError,
     NotNumericError,
@@ -56,6 +57,7 @@ __all__ = [
     "Budget",
     "CallablePolicy",
     "Choice",
+    "ClusterError",
     "ExprPolicy",
     "ExtractedPolicy",
     "Finding",

@@ -253,36 +253,41 @@ def _dask(address: str, jobs: int) -> Iterator[Pool]:
     """A Client of the scheduler at ``address``, or of a LocalCluster of ``jobs`` worker
     processes for ``"dask"``; closed on leaving (outstanding tasks cancelled)."""
     distributed = _distributed()
-    cluster = None
-    if address == "dask":
-        # the workers inherit "ignore Ctrl-C": the terminal sends it to them too, and this
-        # process stops them (no tracebacks from workers dying one by one)
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        try:
-            cluster = distributed.LocalCluster(
-                n_workers=jobs,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=40,  # logging.ERROR: no start-up chatter on stderr
-            )
-        finally:
-            signal.signal(signal.SIGINT, previous)
-        target: Any = cluster
-    elif "://" in address or ":" in address:
-        target = address
-    else:
+    if address != "dask" and ":" not in address:
         raise OptionError(
             f"scheduler {address!r}: give an address such as tcp://host:8786 "
             "(or 'dask' for a local cluster)"
         )
+    cluster = None
     try:
+        if address == "dask":
+            # The workers start with Ctrl-C ignored (exec keeps that): the terminal sends it
+            # to them too, and they died one by one with tracebacks; this process stops
+            # them itself.  Here Ctrl-C is blocked meanwhile, not lost: it is raised once
+            # the handler and mask are back, with ``cluster`` set, so it gets closed.
+            masked = _block_sigint()
+            handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            try:
+                cluster = distributed.LocalCluster(
+                    n_workers=jobs,
+                    threads_per_worker=1,
+                    processes=True,
+                    dashboard_address=None,
+                    silence_logs=40,  # logging.ERROR: no start-up chatter on stderr
+                )
+            finally:
+                signal.signal(signal.SIGINT, handler)
+                _restore(masked)
         try:
-            client = distributed.Client(target, timeout=CONNECT_TIMEOUT, set_as_default=False)
+            client = distributed.Client(
+                cluster if cluster is not None else address,
+                timeout=CONNECT_TIMEOUT,
+                set_as_default=False,
+            )
         except (OSError, TimeoutError) as err:
             raise ClusterError(
                 f"cannot reach the Dask scheduler at {address} ({err}): start one with "
-                f"`dask scheduler` and workers with `dask worker {address}`"
+                f"`dask scheduler` and workers with `dask worker {address} --nthreads 1`"
             ) from None
         opened: Pool | None = None
         try:
@@ -302,3 +307,14 @@ def _dask(address: str, jobs: int) -> Iterator[Pool]:
                 cluster.close(timeout=10)
             except Exception:  # pragma: no cover - a worker that will not stop: the OS reaps it
                 pass
+
+
+def _block_sigint() -> object:
+    if hasattr(signal, "pthread_sigmask"):
+        return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    return None  # pragma: no cover - Windows: no signal masks
+
+
+def _restore(masked: object) -> None:
+    if hasattr(signal, "pthread_sigmask") and masked is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, masked)  # type: ignore[arg-type]

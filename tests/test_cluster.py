@@ -227,3 +227,37 @@ def test_batches_and_completed_keep_order():
     assert execution.batches([1, 2], 5) == [[1], [2]]
     seen = list(execution.completed(execution.HERE, lambda x: x * x, [3, 1, 2]))
     assert seen == [(0, 9), (1, 1), (2, 4)]
+
+
+def test_ctrl_c_stops_a_dask_run_cleanly():
+    """Ctrl-C in a terminal reaches the whole process group, the cluster's workers too:
+    exit 130 at once, no worker tracebacks, nothing left running."""
+    import subprocess
+    import time
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "alignspec", "check", "specs", "--dask", "-j", "1"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, for killpg as a terminal does
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    first = proc.stdout.readline()  # the first spec's report: the cluster is at work
+    assert first.strip(), proc.stderr.read()
+    sent = time.monotonic()
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert time.monotonic() - sent < 20
+    assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err, err
+    assert "finished before the interrupt" in err
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # the workers are gone too
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail("processes of the interrupted run are still alive")

@@ -142,7 +142,8 @@ def _parallel(
         results = completed(
             where, task, [items[i] for i in travelling], tick=lambda: _drain(task.events, progress)
         )
-        staying = [i for i in range(len(specs)) if i not in set(travelling)]
+        sent = set(travelling)
+        staying = [i for i in range(len(specs)) if i not in sent]
         if staying:
             print(
                 f"alignspec: running here (cannot be sent to worker processes): "

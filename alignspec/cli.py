@@ -24,7 +24,6 @@ from alignspec.engine import SAMPLES
 from alignspec.errors import SpecError
 from alignspec.execution import Pool, completed
 from alignspec.loader import Ref, Target, load, locate
-from alignspec.neural.parallel import cores
 from alignspec.report import json as json_report
 from alignspec.report import text
 from alignspec.results import Report
@@ -467,7 +466,7 @@ def _where(args: argparse.Namespace, count: int) -> AbstractContextManager[Pool]
     if args.scheduler is not None:
         return execution.pool(args.scheduler)
     if args.dask:
-        return execution.pool("dask", jobs=args.jobs or cores())
+        return execution.pool("dask", jobs=args.jobs)
     jobs = min(args.jobs or 1, count)
     return execution.pool(None, jobs=max(1, jobs))
 

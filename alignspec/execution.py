@@ -23,6 +23,7 @@ work never submits to the cluster from inside the cluster.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from collections.abc import Callable, Generator, Iterator, Sequence
@@ -87,8 +88,16 @@ def using(where: Pool) -> Iterator[Pool]:
         _ACTIVE.reset(token)
 
 
+def cores() -> int:
+    """The cores this process may use (the default worker count of a LocalCluster)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
 @contextmanager
-def on(where: object, *, jobs: int = 1) -> Iterator[Pool]:
+def on(where: object, *, jobs: int | None = None) -> Iterator[Pool]:
     """Open ``where`` (as :func:`pool` does) and make it the active pool of the block: the
     points of a Goodhart curve and the box shares of neural branch and bound go there.
 
@@ -100,10 +109,13 @@ def on(where: object, *, jobs: int = 1) -> Iterator[Pool]:
 
 
 @contextmanager
-def pool(where: object = None, *, jobs: int = 1) -> Iterator[Pool]:
-    """Open the pool ``where`` names (see the module docstring); what is started here (a
-    process pool, a LocalCluster, a Client) is stopped on leaving, at once on an error or
-    Ctrl-C, cancelling the tasks that have not finished."""
+def pool(where: object = None, *, jobs: int | None = None) -> Iterator[Pool]:
+    """Open the pool ``where`` names (see the module docstring) with ``jobs`` workers
+    where it starts them (default: 1 here, one per core for ``"dask"``); what is started
+    here (a process pool, a LocalCluster, a Client) is stopped on leaving, at once on an
+    error or Ctrl-C, cancelling the tasks that have not finished."""
+    if jobs is None:
+        jobs = cores() if where == "dask" else 1
     if not isinstance(jobs, int) or jobs < 1:
         raise OptionError(f"jobs={jobs!r} must be a whole number >= 1")
     if isinstance(where, Pool):

@@ -143,7 +143,6 @@ def dispatch(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Submit every check item to the cluster of ``--alignspec-scheduler`` (opened once per
     session; items whose spec has no file to load it from run here as usual)."""
     from alignspec import execution
-    from alignspec.neural.parallel import cores
     from alignspec.suite import Single, run_single
 
     checks = [i for i in items if isinstance(i, CheckItem) and not isinstance(i, ExpectItem)]
@@ -151,8 +150,7 @@ def dispatch(config: pytest.Config, items: list[pytest.Item]) -> None:
         return
     address = config.getoption("--alignspec-scheduler")
     stack = config.stash.setdefault(_POOL, ExitStack())
-    jobs = cores() if address == "dask" else 1
-    where = stack.enter_context(execution.pool(address, jobs=jobs))
+    where = stack.enter_context(execution.pool(address))
     assert where.executor is not None
     for item in checks:
         node: SpecNode = item.parent  # type: ignore[assignment]

@@ -12,7 +12,7 @@ import attrs
 from alignspec import registry
 from alignspec.engine import SAMPLES
 from alignspec.errors import OptionError, SpecError
-from alignspec.execution import Pool, completed
+from alignspec.execution import Pool, completed, pool
 from alignspec.inner import optimality, oversight, shift, verify
 from alignspec.learned import Learned
 from alignspec.mdp.spec import MDPSpec, Trajectories
@@ -112,9 +112,7 @@ def check(
     note = on_check if on_check is not None else _quiet
     if executor is None:
         return _check(spec, _Runs(note), **options)
-    from alignspec import execution
-
-    with execution.pool(executor) as where:
+    with pool(executor) as where:
         return _check(spec, _Runs(note, where), **options)
 
 

@@ -16,7 +16,6 @@ process.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import pickle
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -64,12 +63,8 @@ def current_jobs(jobs: int | None = None) -> int:
     return _JOBS.get() or 1
 
 
-def cores() -> int:
-    """The cores this process may use (the CLI's default for ``-j``)."""
-    try:
-        return len(os.sched_getaffinity(0)) or 1
-    except (AttributeError, OSError):  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
+#: The cores this process may use (the CLI's default for ``-j``).
+cores = execution.cores
 
 
 def executor(jobs: int) -> Executor:

@@ -39,7 +39,7 @@ from concurrent.futures import (
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import attrs
 
@@ -158,8 +158,24 @@ def completed(
     with its own type.  Closing the iterator early cancels the tasks still pending."""
     if where.executor is None:
         return ((i, fn(item)) for i, item in enumerate(items))
-    futures = {where.executor.submit(fn, item): i for i, item in enumerate(items)}
+    task = _Detached(fn)
+    futures = {where.executor.submit(task, item): i for i, item in enumerate(items)}
     return _as_completed(futures, tick)
+
+
+@attrs.frozen
+class _Detached(Generic[T, R]):
+    """``fn`` run with no active pool: a forked worker inherits this process's context,
+    and its copy of the pool's executor must never be submitted to."""
+
+    fn: Callable[[T], R]
+
+    def __call__(self, item: T) -> R:
+        token = _ACTIVE.set(None)
+        try:
+            return self.fn(item)
+        finally:
+            _ACTIVE.reset(token)
 
 
 def _as_completed(

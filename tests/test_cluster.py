@@ -261,3 +261,43 @@ def test_ctrl_c_stops_a_dask_run_cleanly():
         time.sleep(0.2)
     else:
         pytest.fail("processes of the interrupted run are still alive")
+
+
+PLUGIN_SPECS = """
+    import alignspec as al
+    s = al.Space(x=al.Real(0, 10))
+    good = al.Spec(space=s, reward=2 * s.vars.x, intent=al.Intent(s.vars.x), name="good",
+                   expect="aligned")
+    wrong = al.Spec(space=s, reward=s.vars.x, intent=al.Intent(-s.vars.x), name="wrong",
+                    expect="aligned")
+"""
+
+
+def test_the_pytest_plugin_runs_its_items_on_the_cluster(client, pytester):
+    path = pytester.makepyfile(cluster_specs=textwrap.dedent(PLUGIN_SPECS))
+    address = client.scheduler.address
+    result = pytester.runpytest_subprocess(
+        "--alignspec", str(path), "--alignspec-scheduler", address, "-p", "no:cacheprovider"
+    )
+    result.assert_outcomes(passed=3, failed=3)  # as locally: wrong fails with its witness
+    result.stdout.fnmatch_lines(["*expected aligned, got:*", "*inversion: VIOLATED (smt)*"])
+
+    def fetched() -> list[str]:
+        from alignspec import loader
+
+        return [origin for origin, _ in loader._FETCHED]
+
+    seen = [o for found in client.run(fetched).values() for o in found]
+    assert str(path.resolve()) in seen  # the workers loaded the file and ran the items
+
+
+def test_a_forked_worker_never_submits_to_the_parents_pool():
+    """A local pool forked inside execution.on() inherits the active pool: the checks it
+    runs must not submit their curve points to that copy (they ran nowhere)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    engagement = next(t for t, _ in locate([str(ROOT / "specs" / "engagement.py")]))
+    here = al.check(engagement, points=3)
+    with execution.on(None, jobs=2), ProcessPoolExecutor(1) as inner:
+        there = al.check(engagement, executor=inner, points=3)
+    assert plain(there.to_dict()) == plain(here.to_dict())

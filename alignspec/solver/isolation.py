@@ -8,10 +8,15 @@ serial run, on a local worker process or on a cluster's worker, whatever ran the
 
 z3's default context is one per process and not thread-safe; the lock makes checks that
 share a process (a Dask worker with several threads) take turns instead of corrupting it.
+
+A replaced context is deleted only once no Python object refers to it any more.  Dropping
+it at once let the garbage collector delete it while terms of it were still alive (in
+reference cycles), and a Dask worker spun for minutes inside ``Z3_del_context``.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +25,8 @@ import z3
 
 _LOCK = threading.RLock()
 _DEPTH = threading.local()
+#: Contexts replaced by a fresh one, kept until nothing but this list refers to them.
+_RETIRED: list[z3.Context] = []
 
 
 @contextmanager
@@ -28,9 +35,22 @@ def isolated() -> Iterator[None]:
     with _LOCK:
         depth = getattr(_DEPTH, "n", 0)
         if depth == 0:
-            z3.z3._main_ctx = None  # the next term made creates a new default context
+            _retire()
         _DEPTH.n = depth + 1
         try:
             yield
         finally:
             _DEPTH.n = depth
+
+
+def _retire() -> None:
+    """Replace the default context (the next term made creates a new one), and delete the
+    retired contexts that no term, solver or model refers to any more."""
+    old = z3.z3._main_ctx
+    z3.z3._main_ctx = None
+    if old is not None:
+        _RETIRED.append(old)
+    del old
+    # A retired context is referred to by this list, the loop variable and getrefcount's
+    # argument: three references mean nothing else holds it, so deleting it here is safe.
+    _RETIRED[:] = [ctx for ctx in _RETIRED if sys.getrefcount(ctx) > 3]

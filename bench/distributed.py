@@ -7,7 +7,7 @@ LocalCluster (one thread per worker), and once in this process for reference; ev
 must give the reference report (seconds and solver statistics aside).  The neural job is
 one ACAS Xu instance whose branch and bound deals its open boxes to the workers.
 
-    python bench/distributed.py [--workers 1,2,4] [--generated 26] [--net 1_1 --prop 5]
+    python bench/distributed.py [--workers 1,2,4] [--generated 26] [--net 1_1 --prop 6]
                                 [--skip-suite] [--skip-neural]
 
 Suite times are end to end for a run on a started pool, twice on each pool: the first run
@@ -240,7 +240,7 @@ def main() -> int:
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--generated", type=int, default=26)
     parser.add_argument("--net", default="1_1")
-    parser.add_argument("--prop", default="5")
+    parser.add_argument("--prop", default="6")
     parser.add_argument("--skip-neural", action="store_true")
     parser.add_argument("--skip-suite", action="store_true")
     args = parser.parse_args()

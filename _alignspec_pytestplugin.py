@@ -32,6 +32,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="report UNKNOWN verdicts as passes (with a warning) instead of failures",
     )
     group.addoption(
+        "--alignspec-scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run the spec checks on the Dask cluster of this scheduler (tcp://host:8786), "
+        "or 'dask' for a LocalCluster of one worker per core; needs alignspec[dask]",
+    )
+    group.addoption(
         "--alignspec-ci-profile",
         action="store_true",
         default=False,
@@ -52,6 +59,22 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[ROOTS] = [Path(p).resolve() for p in paths]
     # pytest walks the spec paths itself (node ids, -k, --lf and -x work as for tests)
     config.args.extend(p for p in paths if p not in config.args)
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    if config.getoption("--alignspec-scheduler") and config.stash.get(ROOTS, []):
+        from alignspec.pytest_plugin import dispatch
+
+        dispatch(config, items)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if config.getoption("--alignspec-scheduler", default=None):
+        from alignspec.pytest_plugin import close
+
+        close(config)
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:

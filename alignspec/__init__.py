@@ -9,6 +9,7 @@ from alignspec.actions import Actions
 from alignspec.assertions import assert_aligned, assert_misaligned
 from alignspec.errors import (
     BoundsError,
+    ClusterError,
     LabelCountError,
     ModelTooLargeError,
     NotBooleanError,
@@ -57,6 +58,7 @@ __all__ = [
     "Budget",
     "CallablePolicy",
     "Choice",
+    "ClusterError",
     "ExprPolicy",
     "ExtractedPolicy",
     "Finding",

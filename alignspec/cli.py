@@ -13,80 +13,26 @@ import os
 import pickle
 import queue
 import shutil
-import signal
 import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Executor, ProcessPoolExecutor, wait
+from concurrent.futures import Executor
+from contextlib import AbstractContextManager, closing
 from typing import Any
 
+from alignspec import execution
 from alignspec.engine import SAMPLES
 from alignspec.errors import SpecError
-from alignspec.learned import Learned
-from alignspec.loader import Target, load
-from alignspec.mdp.spec import MDPSpec, Trajectories
+from alignspec.execution import Pool, completed
+from alignspec.loader import Ref, Target, load, locate
 from alignspec.report import json as json_report
 from alignspec.report import text
 from alignspec.results import Report
-from alignspec.runner import ALL_CHECKS, applicable, applicable_inner, check
+from alignspec.runner import ALL_CHECKS
 from alignspec.solver import DEFAULT_RLIMIT, Budget
+from alignspec.suite import Task
 
-
-class _Task:
-    """A picklable (spec -> Report) task, so specs can run on any Executor.  ``events``,
-    when given, receives ``(spec label, check name)`` as each check starts (a queue
-    proxy when the task runs in a worker process)."""
-
-    def __init__(
-        self,
-        budget: Budget,
-        samples: int,
-        points: int,
-        checks: tuple[str, ...] | None,
-        events: Any = None,
-    ) -> None:
-        self.budget, self.samples, self.points, self.checks = budget, samples, points, checks
-        self.events = events
-
-    def reporting_to(self, events: Any) -> _Task:
-        return _Task(self.budget, self.samples, self.points, self.checks, events)
-
-    def __call__(self, target: Target) -> Report:
-        checks = None
-        if self.checks is not None:
-            checks = [c for c in _default_checks(target) if c in self.checks]
-        on_check = None
-        if self.events is not None:
-            events, label = self.events, target.label
-
-            def on_check(name: str) -> None:
-                events.put((label, name))
-
-        if isinstance(target, MDPSpec):
-            return check(target, checks=checks, budget=self.budget, on_check=on_check)
-        if isinstance(target, (Trajectories, Learned)):
-            return check(
-                target, checks=checks, budget=self.budget, samples=self.samples, on_check=on_check
-            )
-        return check(
-            target,
-            checks=checks,
-            budget=self.budget,
-            samples=self.samples,
-            points=self.points,
-            on_check=on_check,
-        )
-
-
-def _default_checks(target: Target) -> tuple[str, ...]:
-    if isinstance(target, MDPSpec):
-        return target.checks + (("forbidden",) if target.forbid is not None else ())
-    if isinstance(target, Trajectories):
-        return ("bmc",)
-    if isinstance(target, Learned):
-        return applicable_inner(
-            target.spec, train=target.train, deploy=target.deploy, oversight=target.oversight
-        )
-    return applicable(target)
+#: The task that checks one spec (kept under its old name here).
+_Task = Task
 
 
 class Progress:
@@ -135,15 +81,18 @@ class Progress:
 
 def run(
     specs: Sequence[Target],
-    task: _Task,
-    executor: Executor | None = None,
+    task: Task,
+    where: Pool | Executor | None = None,
     *,
     on_report: Callable[[Report], None] | None = None,
     progress: Progress | None = None,
+    refs: Sequence[Ref] | None = None,
 ) -> list[Report]:
     """Reports in spec order; ``on_report`` gets each one as soon as it is finished (in
-    the order they finish).  Specs that cannot travel to a worker process (a lambda
-    inside, say) run here instead, after the others are handed out."""
+    the order they finish).  On a local process pool, specs that cannot travel (a lambda
+    inside, say) run here instead, after the others are handed out; on a Dask cluster the
+    workers load each spec by its ``refs`` entry (its file's path), or get it pickled by
+    Dask (cloudpickle) when no refs are given."""
     progress = progress or Progress(len(specs))
     reports: dict[int, Report] = {}
 
@@ -156,12 +105,14 @@ def run(
             progress.draw()
 
     here = task.reporting_to(progress if progress.on else None)
+    if isinstance(where, Executor):
+        where = Pool(where, 1, "processes")
     try:
-        if executor is None:
+        if where is None or where.executor is None:
             for i, s in enumerate(specs):
                 finished(i, here(s))
-            return [reports[i] for i in range(len(specs))]
-        _parallel(specs, task, here, executor, progress, finished)
+        else:
+            _parallel(specs, task, here, where, progress, finished, refs)
         return [reports[i] for i in range(len(specs))]
     finally:
         progress.close()
@@ -169,20 +120,29 @@ def run(
 
 def _parallel(
     specs: Sequence[Target],
-    task: _Task,
-    here: _Task,
-    executor: Executor,
+    task: Task,
+    here: Task,
+    where: Pool,
     progress: Progress,
     finished: Callable[[int, Report], None],
+    refs: Sequence[Ref] | None,
 ) -> None:
     manager = None
-    if progress.on:  # workers tell which check they start through a queue
+    if progress.on and not where.remote:  # workers tell which check they start via a queue
         manager = multiprocessing.Manager()
         task = task.reporting_to(manager.Queue())
     try:
-        travelling = [i for i, s in enumerate(specs) if _picklable(s)]
-        futures = {executor.submit(task, specs[i]): i for i in travelling}
-        staying = [i for i in range(len(specs)) if i not in travelling]
+        items: Sequence[Target | Ref] = specs
+        if where.remote:
+            travelling = list(range(len(specs)))
+            items = list(refs) if refs is not None else specs
+        else:
+            travelling = [i for i, s in enumerate(specs) if _picklable(s)]
+        results = completed(
+            where, task, [items[i] for i in travelling], tick=lambda: _drain(task.events, progress)
+        )
+        sent = set(travelling)
+        staying = [i for i in range(len(specs)) if i not in sent]
         if staying:
             print(
                 f"alignspec: running here (cannot be sent to worker processes): "
@@ -191,12 +151,9 @@ def _parallel(
             )
         for i in staying:
             finished(i, here(specs[i]))
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-            _drain(task.events, progress)
-            for future in sorted(done, key=lambda f: futures[f]):
-                finished(futures[future], future.result())
+        with closing(results):
+            for k, report in results:
+                finished(travelling[k], report)
     finally:
         if manager is not None:
             manager.shutdown()
@@ -251,7 +208,26 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="spec .py files, directories of them, or module names (default: specs/)",
     )
-    c.add_argument("-j", "--jobs", type=int, default=1, help="run specs on N processes")
+    c.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=None,
+        help="run specs on N local processes (with --dask: N workers; default the cores)",
+    )
+    where = c.add_mutually_exclusive_group()
+    where.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run specs on the Dask cluster of this scheduler (e.g. tcp://host:8786); "
+        "needs alignspec[dask] and the spec files at the same paths on the workers",
+    )
+    where.add_argument(
+        "--dask",
+        action="store_true",
+        help="run specs on a Dask LocalCluster of -j worker processes on this machine",
+    )
     c.add_argument("--json", action="store_true", help="print one JSON document (--format json)")
     c.add_argument(
         "--format",
@@ -430,8 +406,13 @@ def _check_map(axes: tuple[str, ...], specs: list[Any]) -> None:
 
 
 def _check(args: argparse.Namespace) -> int:
-    if args.jobs < 1 or args.points < 2:
+    if (args.jobs is not None and args.jobs < 1) or args.points < 2:
         raise SpecError("--jobs must be >= 1 and --points >= 2")
+    if args.scheduler is not None and args.jobs is not None:
+        raise SpecError(
+            f"--jobs cannot be given with --scheduler: the cluster at {args.scheduler} has "
+            "the workers it has (start more with `dask worker ADDRESS`)"
+        )
     checks = None
     if args.checks:
         checks = tuple(c.strip() for c in args.checks.split(",") if c.strip())
@@ -442,7 +423,8 @@ def _check(args: argparse.Namespace) -> int:
     axes = tuple(v.strip() for v in args.map.split(",")) if args.map else None
     if axes is not None and len(axes) != 2:
         raise SpecError(f"--map {args.map!r}: name two variables, e.g. --map x,y")
-    specs = load(args.paths)
+    located = locate(args.paths)
+    specs = [target for target, _ in located]
     if axes is not None:
         _check_map(axes, specs)
     task = _Task(Budget(args.rlimit, args.timeout), args.samples, args.points, checks)
@@ -456,10 +438,8 @@ def _check(args: argparse.Namespace) -> int:
             print(json.dumps({"type": "spec", **report.to_dict()}), flush=True)
 
     try:
-        if args.jobs > 1 and len(specs) > 1:
-            reports = _in_pool(specs, task, min(args.jobs, len(specs)), stream)
-        else:
-            reports = run(specs, task, on_report=stream)
+        with _where(args, len(specs)) as where:
+            reports = run(specs, task, where, on_report=stream, refs=[r for _, r in located])
     except KeyboardInterrupt:
         print(_interrupted(specs, done), file=sys.stderr)
         raise
@@ -484,26 +464,14 @@ def _check(args: argparse.Namespace) -> int:
     return 0 if all(r.meets_expectation for r in reports) else 1
 
 
-def _in_pool(
-    specs: Sequence[Target], task: _Task, workers: int, stream: Callable[[Report], None]
-) -> list[Report]:
-    """Run on worker processes that ignore Ctrl-C: the terminal sends it to them too, and
-    this process stops them itself (no worker tracebacks, no waiting for their checks)."""
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint)
-    try:
-        reports = run(specs, task, pool, on_report=stream)
-    except BaseException:
-        processes = list(getattr(pool, "_processes", {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            process.terminate()
-        raise
-    pool.shutdown()
-    return reports
-
-
-def _ignore_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def _where(args: argparse.Namespace, count: int) -> AbstractContextManager[Pool]:
+    """Where ``check`` runs its specs: here, a local pool (-j), or a Dask cluster."""
+    if args.scheduler is not None:
+        return execution.pool(args.scheduler)
+    if args.dask:
+        return execution.pool("dask", jobs=args.jobs)
+    jobs = min(args.jobs or 1, count)
+    return execution.pool(None, jobs=max(1, jobs))
 
 
 def _interrupted(specs: Sequence[Target], done: Sequence[Report]) -> str:

@@ -89,3 +89,8 @@ class OptionError(SpecError):
 class ModelTooLargeError(SpecError):
     """A model would not fit in this machine's memory: raised while it is being built,
     naming its size so far, before the operating system kills the process."""
+
+
+class ClusterError(SpecError):
+    """Work was sent to a cluster that cannot take it: dask is not installed (``pip install
+    'alignspec[dask]'``), the scheduler cannot be reached, or no worker joined it."""

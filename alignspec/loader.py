@@ -154,27 +154,60 @@ def specs_in(module: ModuleType, seen: set[int] | None = None) -> list[Target]:
     """Module-level Specs and Learned policies, also inside module-level lists and tuples,
     in file order; objects whose ``id`` is in ``seen`` (collected from another module
     already) are left out, and those found are added to it."""
+    return [target for target, _, _ in _found(module, seen)]
+
+
+def _found(module: ModuleType, seen: set[int] | None) -> list[tuple[Target, str, int | None]]:
+    """:func:`specs_in`, each with its module attribute and index in it (None: the
+    attribute itself), which find it again in a fresh import of the module."""
     seen = set() if seen is None else seen
-    found: list[Target] = []
+    found: list[tuple[Target, str, int | None]] = []
     for attr, obj in vars(module).items():
         if attr.startswith("_"):
             continue
-        items: Iterable[object] = obj if isinstance(obj, (list, tuple)) else [obj]
+        listed = isinstance(obj, (list, tuple))
+        items: Iterable[object] = obj if listed else [obj]
         for i, item in enumerate(items):
             if isinstance(item, TARGETS) and id(item) not in seen:
                 seen.add(id(item))
-                if item.name is None:
-                    item = attrs.evolve(
-                        item, name=attr if item is obj else f"{attr}[{i}]", source=item.source
-                    )
-                found.append(item)
+                found.append(
+                    (_named(item, attr, i if listed else None), attr, i if listed else None)
+                )
     return found
+
+
+def _named(item: Target, attr: str, index: int | None) -> Target:
+    """A target without a name is called after the module attribute that holds it."""
+    if item.name is not None:
+        return item
+    return attrs.evolve(
+        item, name=attr if index is None else f"{attr}[{index}]", source=item.source
+    )
+
+
+@attrs.frozen
+class Ref:
+    """Where a collected target lives, so another process can load it again by path: the
+    spec file (absolute path) or module name, the module attribute holding it, its index
+    when that attribute is a list or tuple, and the file's SHA-256 when it was collected
+    (a worker seeing another file refuses it rather than check something else)."""
+
+    origin: str
+    attr: str
+    index: int | None
+    digest: str | None
+    label: str
 
 
 def load(paths: Sequence[str]) -> list[Target]:
     """All Specs from the given files, directories (their spec files: see this module's
     docstring) and dotted module names; a spec object reached twice is collected once."""
-    specs: list[Target] = []
+    return [target for target, _ in locate(paths)]
+
+
+def locate(paths: Sequence[str]) -> list[tuple[Target, Ref]]:
+    """:func:`load`, each target with the :class:`Ref` that :func:`fetch` loads it by."""
+    specs: list[tuple[Target, Ref]] = []
     seen: set[int] = set()
     plan: list[tuple[str, list[Path] | None]] = []
     for raw in paths:
@@ -195,18 +228,23 @@ def load(paths: Sequence[str]) -> list[Target]:
             plan.append((raw, None))
     _forget(f for _, listed in plan for f in listed or ())
     for raw, named in plan:
+        modules: list[tuple[str, str | None, ModuleType]]
         if named is None:
             try:
-                modules = [importlib.import_module(raw)]
+                modules = [(raw, None, importlib.import_module(raw))]
             except ImportError as err:
                 raise SpecFileError(
                     f"{raw}: neither a .py file, a directory nor an importable module ({err})"
                 ) from None
         else:
-            modules = [_import_file(f) for f in named]
+            modules = [(str(f.resolve()), _digest(f), _import_file(f)) for f in named]
         before = len(seen)
-        specs.extend(s for m in modules for s in specs_in(m, seen))
-        if len(seen) == before and not any(specs_in(m) for m in modules):
+        for origin, digest, module in modules:
+            specs.extend(
+                (target, Ref(origin, attr, index, digest, target.label))
+                for target, attr, index in _found(module, seen)
+            )
+        if len(seen) == before and not any(specs_in(m) for _, _, m in modules):
             what = (
                 "module defines"
                 if named is None
@@ -216,3 +254,48 @@ def load(paths: Sequence[str]) -> list[Target]:
             )
             raise SpecFileError(f"{raw}: {what} no Spec at module level")
     return specs
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+#: Modules :func:`fetch` imported in this process, by (origin, digest).
+_FETCHED: dict[tuple[str, str | None], ModuleType] = {}
+
+
+def fetch(ref: Ref) -> Target:
+    """The target ``ref`` names, loaded here by path (each file once per process and
+    version): how a worker of a cluster gets a spec without anything being pickled but
+    the path.  The worker must see the same file at the same path (a shared file system
+    or the same checkout); a missing or different file raises :class:`SpecFileError`."""
+    module = _FETCHED.get((ref.origin, ref.digest))
+    if module is None:
+        if ref.digest is None:
+            try:
+                module = importlib.import_module(ref.origin)
+            except ImportError as err:
+                raise SpecFileError(f"{ref.origin}: cannot be imported here ({err})") from None
+        else:
+            path = Path(ref.origin)
+            seen = _digest(path) if path.is_file() else None
+            if seen != ref.digest:
+                import socket
+
+                state = "has no such file" if seen is None else "has a different version of it"
+                raise SpecFileError(
+                    f"{ref.origin}: the worker on {socket.gethostname()} {state}: workers "
+                    "load spec files by path, so they need the same files at the same paths "
+                    "(a shared file system or the same checkout; see docs/cluster.md)"
+                )
+            _forget([path])
+            module = _import_file(path)
+        _FETCHED[(ref.origin, ref.digest)] = module
+    item = getattr(module, ref.attr, None)
+    if ref.index is not None:
+        listed = item if isinstance(item, (list, tuple)) else ()
+        item = listed[ref.index] if ref.index < len(listed) else None
+    target = _named(item, ref.attr, ref.index) if isinstance(item, TARGETS) else None
+    if target is None or target.label != ref.label:
+        raise SpecFileError(f"{ref.origin}: no spec {ref.label!r} at {ref.attr} any more")
+    return target

@@ -6,10 +6,15 @@ point), which imports this module only when ``--alignspec`` is given.  One item 
 and check: a check fails when it contradicts the spec's ``expect`` ("aligned": not PROVED)
 or is UNKNOWN (unless ``--alignspec-allow-unknown``); a "misaligned" spec also gets an
 ``expect`` item that fails unless some check is VIOLATED.
+
+With ``--alignspec-scheduler ADDRESS`` every check item is submitted to that Dask cluster
+once collection is done (the workers load the spec files by path) and each item waits for
+its own result: items still pass, fail and report as they would locally.
 """
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +26,7 @@ class SpecFile(pytest.File):
     imports from another spec file, which that file's node collects)."""
 
     def collect(self) -> list[pytest.Collector]:
-        from alignspec.loader import load
+        from alignspec.loader import locate
 
         here = Path(self.path).resolve()
 
@@ -29,16 +34,17 @@ class SpecFile(pytest.File):
             source = getattr(target, "source", None)
             return source is None or Path(source[0]).resolve() == here
 
-        targets = [t for t in load([str(self.path)]) if defined_here(t)]
-        return [SpecNode.from_parent(self, name=t.label, target=t) for t in targets]
+        found = [(t, ref) for t, ref in locate([str(self.path)]) if defined_here(t)]
+        return [SpecNode.from_parent(self, name=t.label, target=t, ref=ref) for t, ref in found]
 
 
 class SpecNode(pytest.Collector):
     """A spec (or Learned / MDPSpec / Trajectories) and its checks."""
 
-    def __init__(self, *, target: Any, **kwargs: Any) -> None:
+    def __init__(self, *, target: Any, ref: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.target = target
+        self.ref = ref  # where a cluster's worker loads the target from (its file's path)
         self.verdicts: dict[str, Any] = {}
 
     def collect(self) -> list[pytest.Item]:
@@ -69,15 +75,19 @@ class CheckItem(pytest.Item):
     def __init__(self, *, check: str | None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.check_name = check
+        self.future: Any = None  # the report's future when the check runs on a cluster
 
     def runtest(self) -> None:
         from alignspec.assertions import _describe
         from alignspec.results import Verdict
-        from alignspec.runner import check
+        from alignspec.suite import Single
 
         node: SpecNode = self.parent  # type: ignore[assignment]
         target = node.target
-        report = check(target, checks=[self.check_name]) if self.check_name else check(target)
+        if self.future is not None:
+            report = self.future.result()
+        else:
+            report = Single(target, self.check_name)()
         for finding in report.findings:
             node.verdicts[finding.check] = finding.verdict
             unknown = finding.verdict is Verdict.UNKNOWN
@@ -124,3 +134,32 @@ class ExpectItem(CheckItem):
 
 class AlignspecFailure(AssertionError):
     """A spec did not meet its expectation."""
+
+
+_POOL = pytest.StashKey[ExitStack]()
+
+
+def dispatch(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Submit every check item to the cluster of ``--alignspec-scheduler`` (opened once per
+    session; items whose spec has no file to load it from run here as usual)."""
+    from alignspec import execution
+    from alignspec.suite import Single, run_single
+
+    checks = [i for i in items if isinstance(i, CheckItem) and not isinstance(i, ExpectItem)]
+    if not checks:
+        return
+    address = config.getoption("--alignspec-scheduler")
+    stack = config.stash.setdefault(_POOL, ExitStack())
+    where = stack.enter_context(execution.pool(address))
+    assert where.executor is not None
+    for item in checks:
+        node: SpecNode = item.parent  # type: ignore[assignment]
+        if node.ref is not None:
+            item.future = where.executor.submit(run_single, Single(node.ref, item.check_name))
+
+
+def close(config: pytest.Config) -> None:
+    """Close the session's cluster connection (cancelling what no item waited for)."""
+    stack = config.stash.get(_POOL, None)
+    if stack is not None:
+        stack.close()

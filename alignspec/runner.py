@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import functools
+import pickle
 from collections.abc import Callable, Sequence
+from typing import Any
+
+import attrs
 
 from alignspec import registry
 from alignspec.engine import SAMPLES
 from alignspec.errors import OptionError, SpecError
+from alignspec.execution import Pool, completed, pool
 from alignspec.inner import optimality, oversight, shift, verify
 from alignspec.learned import Learned
 from alignspec.mdp.spec import MDPSpec, Trajectories
 from alignspec.outer import goodhart_curve, hacking, inversion, requirements
 from alignspec.policy.base import Policy
 from alignspec.results import Finding, Report
-from alignspec.solver import Budget
+from alignspec.solver import Budget, isolated
 from alignspec.spec import Spec
 
 OUTER = registry.names("outer")
@@ -66,6 +72,7 @@ def check(
     samples: int | None = None,
     points: int | None = None,
     on_check: Callable[[str], None] | None = None,
+    executor: object = None,
 ) -> Report:
     """Run the applicable checks (or the named ``checks``) and combine them in a Report.
 
@@ -82,9 +89,47 @@ def check(
     (``samples`` default 50, ``points`` default 20).
 
     ``on_check`` is called with each check's name just before it starts (an MDP bundle's
-    checks run together: it is called once, with their names joined), for progress displays.
+    checks run together: it is called once, with their names joined), for progress displays;
+    with an ``executor``, as each check is handed out.
+
+    ``executor`` runs the checks as separate tasks: a ``distributed.Client``, a scheduler
+    address (``"tcp://host:8786"``), ``"dask"`` for a LocalCluster, or any
+    ``concurrent.futures.Executor`` (see :mod:`alignspec.execution`).  The spec travels
+    pickled (Dask uses cloudpickle for what a script defines); the Report is the one this
+    process would give, its findings in the same order.  An MDP bundle or Trajectories
+    question is one task.
     """
+    options: dict[str, Any] = dict(
+        policy=policy,
+        train=train,
+        deploy=deploy,
+        oversight=oversight,
+        checks=checks,
+        budget=budget,
+        samples=samples,
+        points=points,
+    )
     note = on_check if on_check is not None else _quiet
+    if executor is None:
+        return _check(spec, _Runs(note), **options)
+    with pool(executor) as where:
+        return _check(spec, _Runs(note, where), **options)
+
+
+def _check(
+    spec: Spec | Learned | MDPSpec | Trajectories,
+    runs: _Runs,
+    *,
+    policy: Policy | None,
+    train: object,
+    deploy: object,
+    oversight: str | None,
+    checks: Sequence[str] | None,
+    budget: Budget | None,
+    samples: int | None,
+    points: int | None,
+) -> Report:
+    note = runs.note
     given = {
         "policy": policy is not None,
         "train": train is not None,
@@ -101,10 +146,10 @@ def check(
             takes=(),
         )
         note(", ".join(spec.checks if checks is None else checks))
-        return spec.check(checks=checks, budget=budget)
+        return runs.whole(functools.partial(spec.check, checks=checks, budget=budget))
     if isinstance(spec, Trajectories):
         note("bmc")
-        return _trajectories(spec, given, checks, budget, samples)
+        return _trajectories(spec, given, checks, budget, samples, runs)
     samples = SAMPLES if samples is None else samples
     if isinstance(spec, Learned):
         _refuse(
@@ -114,7 +159,7 @@ def check(
             given,
             takes=("samples",),
         )
-        return _learned(spec, checks, budget, samples, note)
+        return _learned(spec, checks, budget, samples, runs)
     if not isinstance(spec, Spec):
         raise SpecError(f"check() takes an alignspec.Spec, got {type(spec).__name__}")
     names = (
@@ -131,13 +176,13 @@ def check(
     if unknown_names:
         raise OptionError(f"unknown check(s) {unknown_names}; choose from {list(CHECKS)}")
     outer_names = [n for n in names if n in OUTER]
-    findings = _outer(spec, outer_names, budget, samples, 20 if points is None else points, note)
+    findings = _outer(spec, outer_names, budget, samples, 20 if points is None else points, runs)
     wanted_inner = [n for n in names if n in INNER]
     if wanted_inner:
         if policy is None:
             raise OptionError(f"check(s) {wanted_inner} need a policy: check(spec, policy=...)")
         findings += _inner(
-            spec, policy, wanted_inner, train, deploy, oversight, budget, samples, note
+            spec, policy, wanted_inner, train, deploy, oversight, budget, samples, runs
         )
     return Report(spec.label, findings, spec.expect, spec.source)
 
@@ -148,6 +193,7 @@ def _trajectories(
     checks: Sequence[str] | None,
     budget: Budget | None,
     samples: int | None,
+    runs: _Runs,
 ) -> Report:
     _refuse(
         question.label,
@@ -162,7 +208,8 @@ def _trajectories(
         )
     if checks is not None and not checks:
         return Report(question.label, (), question.expect, question.source)
-    return question.check(budget=budget, samples=SAMPLES if samples is None else samples)
+    chosen = SAMPLES if samples is None else samples
+    return runs.whole(functools.partial(question.check, budget=budget, samples=chosen))
 
 
 def _quiet(name: str) -> None:
@@ -174,7 +221,7 @@ def _learned(
     checks: Sequence[str] | None,
     budget: Budget | None,
     samples: int,
-    note: Callable[[str], None],
+    runs: _Runs,
 ) -> Report:
     names = (
         tuple(checks)
@@ -192,7 +239,7 @@ def _learned(
         learned.oversight,
         budget,
         samples,
-        note,
+        runs,
     )
     return Report(learned.label, found, learned.expect, learned.source)
 
@@ -203,22 +250,112 @@ def _outer(
     budget: Budget | None,
     samples: int,
     points: int,
-    note: Callable[[str], None],
+    runs: _Runs,
 ) -> tuple[Finding, ...]:
-    runners: dict[str, Callable[[], Finding]] = {
-        "inversion": lambda: inversion(spec, budget=budget, samples=samples),
-        "hacking": lambda: hacking(spec, budget=budget, samples=samples),
-        "requirements": lambda: requirements(spec, budget=budget, samples=samples),
-        "goodhart_curve": lambda: goodhart_curve(spec, points=points, budget=budget),
-    }
-    return tuple(_run(runners, name, note) for name in names)
+    return runs.jobs(
+        [_Job(spec, name, budget=budget, samples=samples, points=points) for name in names]
+    )
 
 
-def _run(
-    runners: dict[str, Callable[[], Finding]], name: str, note: Callable[[str], None]
-) -> Finding:
-    note(name)
-    return runners[name]()
+@attrs.frozen
+class _Job:
+    """One check of a spec: a picklable task for an executor."""
+
+    spec: Spec
+    name: str
+    policy: Policy | None = None
+    train: object = None
+    deploy: object = None
+    oversight: str | None = None
+    budget: Budget | None = None
+    samples: int = SAMPLES
+    points: int = 20
+
+
+def _finding(job: _Job) -> Finding:
+    """Run one check (the unit :func:`check` hands an executor) on a fresh z3 context, so
+    its Finding does not depend on what ran before it in the process."""
+    with isolated():
+        return _decide(job)
+
+
+def _decide(job: _Job) -> Finding:
+    spec, budget, samples = job.spec, job.budget, job.samples
+    if job.name == "inversion":
+        return inversion(spec, budget=budget, samples=samples)
+    if job.name == "hacking":
+        return hacking(spec, budget=budget, samples=samples)
+    if job.name == "requirements":
+        return requirements(spec, budget=budget, samples=samples)
+    if job.name == "goodhart_curve":
+        return goodhart_curve(spec, points=job.points, budget=budget)
+    policy = job.policy
+    assert policy is not None  # the inner checks were validated to have one
+    if job.name == "verify":
+        return verify(policy, spec, job.deploy, budget=budget, samples=samples)
+    if job.name == "optimality":
+        target = spec.objective if spec.objective is not None else spec.utility
+        assume = [e for _, e in spec.assumptions]
+        return optimality(policy, target, job.train, assume=assume, budget=budget, samples=samples)
+    if job.name == "shift":
+        return shift(
+            policy, spec, train=job.train, deploy=job.deploy, budget=budget, samples=samples
+        )
+    return oversight(
+        policy,
+        spec if spec.requirements else None,
+        job.deploy,
+        flag=job.oversight,
+        budget=budget,
+        samples=samples,
+    )
+
+
+@attrs.frozen
+class _Runs:
+    """How :func:`check` runs its checks: here, one after another, or as tasks on a pool
+    (each check one task; results put back in the order of the checks)."""
+
+    note: Callable[[str], None]
+    where: Pool | None = None
+
+    def jobs(self, jobs: Sequence[_Job]) -> tuple[Finding, ...]:
+        where = self.where
+        if where is None or where.executor is None or not _travels(where, jobs):
+            out = []
+            for job in jobs:
+                self.note(job.name)
+                out.append(_finding(job))
+            return tuple(out)
+        for job in jobs:
+            self.note(job.name)
+        found = dict(completed(where, _finding, jobs))
+        return tuple(found[i] for i in range(len(jobs)))
+
+    def whole(self, work: Callable[[], Report]) -> Report:
+        """A bundle whose checks run together: one task."""
+        where = self.where
+        if where is None or where.executor is None or not _travels(where, work):
+            return _call(work)
+        return next(completed(where, _call, [work]))[1]
+
+
+def _call(work: Callable[[], Report]) -> Report:
+    with isolated():
+        return work()
+
+
+def _travels(where: Pool, obj: object) -> bool:
+    """Can ``obj`` reach the pool's workers?  Dask pickles what plain pickle cannot (a
+    lambda policy, say) with cloudpickle; a local process pool needs plain pickle, and
+    what does not pickle runs here instead."""
+    if where.remote:
+        return True
+    try:
+        pickle.dumps(obj)
+    except Exception:
+        return False
+    return True
 
 
 def _refuse(label: str, what: str, given: dict[str, bool], takes: tuple[str, ...]) -> None:
@@ -237,27 +374,8 @@ def _inner(
     oversight_flag: str | None,
     budget: Budget | None,
     samples: int,
-    note: Callable[[str], None],
+    runs: _Runs,
 ) -> tuple[Finding, ...]:
-    target = spec.objective if spec.objective is not None else spec.utility
-    assume = [e for _, e in spec.assumptions]
-    runners: dict[str, Callable[[], Finding]] = {
-        "verify": lambda: verify(policy, spec, deploy, budget=budget, samples=samples),
-        "optimality": lambda: optimality(
-            policy, target, train, assume=assume, budget=budget, samples=samples
-        ),
-        "shift": lambda: shift(
-            policy, spec, train=train, deploy=deploy, budget=budget, samples=samples
-        ),
-        "oversight": lambda: oversight(
-            policy,
-            spec if spec.requirements else None,
-            deploy,
-            flag=oversight_flag,
-            budget=budget,
-            samples=samples,
-        ),
-    }
     for name in names:
         if name not in CHECKS:
             raise OptionError(f"unknown check {name!r}; choose from {list(CHECKS)}")
@@ -265,4 +383,6 @@ def _inner(
             raise OptionError(f"{name!r} is not an inner check; choose from {list(INNER)}")
         if name == "oversight" and oversight_flag is None:
             raise OptionError("the oversight check needs oversight='<Bool state variable>'")
-    return tuple(_run(runners, name, note) for name in names)
+    return runs.jobs(
+        [_Job(spec, name, policy, train, deploy, oversight_flag, budget, samples) for name in names]
+    )

@@ -253,9 +253,7 @@ class _Run:
 
         A worker that dies or stalls costs nothing but time: its boxes go back on the
         stack and the run goes on in this process (``self.alone``)."""
-        from concurrent.futures import TimeoutError as FutureTimeout
-        from concurrent.futures.process import BrokenProcessPool
-
+        from alignspec.execution import lost
         from alignspec.neural.parallel import deferred_interrupts, executor, run_share
 
         payload = _payload(self.query)
@@ -279,7 +277,7 @@ class _Run:
                     )
                     for seed, share in enumerate(shares)
                 ]
-        except (BrokenProcessPool, OSError, RuntimeError) as err:
+        except (OSError, RuntimeError) as err:  # a broken local pool is a RuntimeError too
             self._alone(jobs, f"worker processes could not start ({err})")
             return None
         self.stack = []
@@ -287,7 +285,9 @@ class _Run:
         for fut, share in zip(futures, shares, strict=True):
             try:
                 work: Work = fut.result(timeout=patience)
-            except (BrokenProcessPool, FutureTimeout, OSError) as err:
+            except Exception as err:
+                if not lost(err):
+                    raise
                 self.stack.extend(share)  # redone here: no box is lost
                 self._alone(jobs, f"a worker process failed ({type(err).__name__})")
                 continue

@@ -2,11 +2,14 @@
 
 Every parallel piece of the neural engine is a plain function of picklable arguments
 submitted to a :class:`concurrent.futures.Executor`, so any executor works: by default a
-local process pool of ``jobs`` workers, or whatever :func:`workers` is given (a Dask
-``Client`` offers the same ``submit``/``result`` interface).  Nothing starts a process
-unless asked: the default is one job, in the calling process.
+local process pool of ``jobs`` workers, whatever :func:`workers` is given, or the pool
+made active by :func:`alignspec.execution.on` (a Dask cluster: one share per worker
+thread).  Nothing starts a process unless asked: the default is one job, in the calling
+process.
 
     with alignspec.neural.parallel.workers(jobs=2):
+        al.inner.verify(policy, spec, region)
+    with alignspec.execution.on("tcp://scheduler:8786"):
         al.inner.verify(policy, spec, region)
 """
 
@@ -24,7 +27,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from alignspec import execution
 from alignspec.errors import OptionError
+from alignspec.solver import isolated
 
 _JOBS: ContextVar[int | None] = ContextVar("alignspec_jobs", default=None)
 _EXECUTOR: ContextVar[Executor | None] = ContextVar("alignspec_executor", default=None)
@@ -48,19 +53,19 @@ def workers(jobs: int | None = None, executor: Executor | None = None) -> Iterat
 
 
 def current_jobs(jobs: int | None = None) -> int:
-    """The number of shares: ``jobs`` if given, else the :func:`workers` setting, else 1
-    (a library call never starts processes on its own)."""
+    """The number of shares: ``jobs`` if given, else the :func:`workers` setting, else the
+    worker count of the active :mod:`alignspec.execution` pool, else 1 (a library call
+    never starts processes on its own)."""
     if jobs is not None:
         return jobs
+    active = execution.active()
+    if _JOBS.get() is None and active is not None and active.executor is not None:
+        return active.workers
     return _JOBS.get() or 1
 
 
-def cores() -> int:
-    """The cores this process may use (the CLI's default for ``-j``)."""
-    try:
-        return len(os.sched_getaffinity(0)) or 1
-    except (AttributeError, OSError):  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
+#: The cores this process may use (the CLI's default for ``-j``).
+cores = execution.cores
 
 
 def executor(jobs: int) -> Executor:
@@ -70,6 +75,9 @@ def executor(jobs: int) -> Executor:
     given = _EXECUTOR.get()
     if given is not None:
         return given
+    active = execution.active()
+    if active is not None and active.executor is not None:
+        return active.executor
     pool = _POOLS.get(jobs)
     if pool is None:
         methods = multiprocessing.get_all_start_methods()
@@ -220,4 +228,5 @@ def run_share(
     run = _Run(query, budget, attrs.evolve(settings, seed=settings.seed + 1 + seed))
     run.root_lo, run.root_hi, run.total = measure
     run.stack = list(boxes)
-    return run.work(settings.share)
+    with isolated():  # z3 leaves: safe beside other threads of a Dask worker
+        return run.work(settings.share)

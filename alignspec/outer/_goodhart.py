@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from fractions import Fraction
 from typing import Any
 
+import attrs
 import sympy
+from sympy.core.parameters import evaluate
 
+from alignspec import execution
 from alignspec.checking.convention import about, renamed
 from alignspec.checking.convention import spec_label as _spec_label
 from alignspec.checking.run import Clock, budget_or_default, show, unevaluated
@@ -19,7 +23,7 @@ from alignspec.outer._support import (
     values_at,
 )
 from alignspec.results import Finding, GoodhartCurve, GoodhartPoint, Verdict
-from alignspec.solver import Budget, Problem
+from alignspec.solver import Budget, Problem, isolated
 from alignspec.spec import Spec
 from alignspec.symbolic.evaluate import value_of
 
@@ -79,14 +83,48 @@ def _points(
     points: int,
     b: Budget,
 ) -> tuple[GoodhartPoint, ...]:
-    """Worst and best utility among feasible states with reward >= t, for evenly spaced t."""
-    out = []
-    for i in range(points):
-        t = low + (high - low) * Fraction(i, points - 1)
-        band = base.with_((f"reward >= {t}", R >= t))
-        worst = extremum(band, U, b, sense="min").value
-        out.append(GoodhartPoint(t, worst, extremum(band, U, b, sense="max").value))
-    return tuple(out)
+    """Worst and best utility among feasible states with reward >= t, for evenly spaced t;
+    on the active :mod:`alignspec.execution` pool, in batches of consecutive points (each
+    point is two exact optimisations: its figures are the same wherever it runs)."""
+    ts = [low + (high - low) * Fraction(i, points - 1) for i in range(points)]
+    where = execution.active()
+    if where is None or where.executor is None:
+        return tuple(_point(base, R, U, t, b) for t in ts)
+    remaining = b.remaining()
+    jobs = [
+        _Points(base, R, U, tuple(batch), b.rlimit, b.timeout, remaining)
+        for batch in execution.batches(ts, 2 * where.workers)
+    ]
+    done = dict(execution.completed(where, _run_points, jobs))
+    return tuple(point for i in range(len(jobs)) for point in done[i])
+
+
+def _point(base: Problem, R: sympy.Basic, U: sympy.Basic, t: Fraction, b: Budget) -> GoodhartPoint:
+    band = base.with_((f"reward >= {t}", R >= t))
+    worst = extremum(band, U, b, sense="min").value
+    return GoodhartPoint(t, worst, extremum(band, U, b, sense="max").value)
+
+
+@attrs.frozen
+class _Points:
+    """A batch of curve points: a picklable task.  The check's budget travels as its
+    limits and the seconds left (a deadline is a reading of this machine's clock)."""
+
+    base: Problem
+    R: sympy.Basic
+    U: sympy.Basic
+    ts: tuple[Fraction, ...]
+    rlimit: int | None
+    timeout: float | None
+    remaining: float | None
+
+
+def _run_points(job: _Points) -> tuple[GoodhartPoint, ...]:
+    budget = Budget(job.rlimit, job.timeout)
+    if job.remaining is not None:
+        budget = attrs.evolve(budget, deadline=time.monotonic() + job.remaining)
+    with isolated(), evaluate(False):
+        return tuple(_point(job.base, job.R, job.U, t, budget) for t in job.ts)
 
 
 def _verdict(

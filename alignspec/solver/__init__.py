@@ -13,6 +13,7 @@ from alignspec.solver.backend import (
     solve,
     solver_versions,
 )
+from alignspec.solver.isolation import isolated
 
 __all__ = [
     "DEFAULT_RLIMIT",
@@ -22,6 +23,7 @@ __all__ = [
     "Problem",
     "encoding_value",
     "is_supremum",
+    "isolated",
     "maximize",
     "smt2",
     "solve",

@@ -281,14 +281,16 @@ def _decide(q: _Question, query: Problem) -> Finding:
 
 
 def _closed_loop(q: _Question) -> Finding | None:
-    """Networks in the loop of a piecewise-affine system: exact affine reachable sets per
-    action sequence, the network's choices from sound bounds (alignspec.neural.reach).
+    """Networks or trees in the loop of a piecewise-affine system: exact affine reachable
+    sets per action sequence, the network's choices from sound bounds, a tree's exactly
+    (alignspec.neural.reach).
     None when the system is of another kind."""
     from alignspec.neural.reach import closed_loop
     from alignspec.policy.mlp import MLPPolicy
+    from alignspec.policy.tree import TreePolicy
 
     system, horizon = q.system, q.horizon
-    if not isinstance(q.policy, MLPPolicy):
+    if not isinstance(q.policy, (MLPPolicy, TreePolicy)):
         return None
     out = closed_loop(system, q.policy, horizon, q.reqs, q.budget)
     if out is None:
@@ -299,7 +301,12 @@ def _closed_loop(q: _Question) -> Finding | None:
             Verdict.PROVED,
             f"no trajectory of {horizon} steps from init leaves the declared state bounds "
             "or breaks a requirement: exact affine reachable sets per action sequence, the "
-            "network's possible actions from sound bounds, over "
+            + (
+                "tree's possible actions exact from its linear leaf tests"
+                if isinstance(q.policy, TreePolicy)
+                else "network's possible actions from sound bounds"
+            )
+            + ", over "
             f"{out.boxes} start boxes (bounded: nothing is claimed beyond {horizon} steps)",
             method="bounds",
             stats=stats,

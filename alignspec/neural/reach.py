@@ -43,6 +43,8 @@ from alignspec.neural.query import (
 )
 from alignspec.neural.refine import refined
 from alignspec.policy.mlp import MLPPolicy
+from alignspec.policy.regions import tree_actions
+from alignspec.policy.tree import TreePolicy
 from alignspec.solver import Budget
 from alignspec.space import Real, State
 from alignspec.symbolic.evaluate import holds, value_of
@@ -317,7 +319,7 @@ class Reach:
 
 def closed_loop(
     system: Any,
-    policy: MLPPolicy,
+    policy: MLPPolicy | TreePolicy,
     horizon: int,
     require: Sequence[sympy.Basic],
     budget: Budget,
@@ -328,8 +330,8 @@ def closed_loop(
     seed: int = 0,
 ) -> Reach | None:
     """Is every trajectory of ``horizon`` steps from ``init`` safe (inside the declared
-    bounds, meeting ``require``) under the network ``policy``?  None when the system is not
-    of the kind handled here (the caller falls back to the general method).
+    bounds, meeting ``require``) under the network (or decision tree) ``policy``?  None
+    when the system is not of the kind handled here (the caller falls back).
 
     Start boxes are split down to ``min_width`` times the start box's widest side.  A
     controller that chatters on its switching surface (sliding mode) keeps some start box
@@ -363,7 +365,13 @@ def closed_loop(
     _atoms(safe_after, atoms)
     # counterexamples first: exact simulations from sampled start states
     rng = random.Random(seed)
-    points = [[(lo + hi) / 2 for lo, hi in start]] + [
+    # the centre, the corners (where the worst case often lies; up to 6 dims) and samples
+    corners = (
+        [[box[(k >> d) & 1] for d, box in enumerate(start)] for k in range(2 ** len(start))]
+        if len(start) <= 6
+        else []
+    )
+    points = [[(lo + hi) / 2 for lo, hi in start], *corners] + [
         [Fraction(rng.uniform(float(lo), float(hi))) for lo, hi in start] for _ in range(samples)
     ]
     for p in points:
@@ -487,13 +495,20 @@ def _gap(x: Fraction) -> float:
 
 
 def _possible_actions(
-    policy: MLPPolicy, items: Sequence[_Item], composed: dict[Affine, nb.FloatNet]
+    policy: MLPPolicy | TreePolicy, items: Sequence[_Item], composed: dict[Affine, nb.FloatNet]
 ) -> npt.NDArray[np.bool_]:
     """(B, n_actions): which actions the network may pick somewhere on each item's exact
     set ``{M s0 + m : s0 in box}``, from sound CROWN bounds of the output differences of
     the network composed with the map (so the set's shape is kept, not its hull)."""
     assert isinstance(policy.actions, Actions)
     k = len(policy.actions.labels)
+    if isinstance(policy, TreePolicy):  # exact: leaf tests are linear in the start state
+        labels = policy.actions.labels
+        chosen = np.zeros((len(items), k), dtype=bool)
+        for index, item in enumerate(items):
+            for label in tree_actions(policy, item.map.A, item.map.c, item.box):
+                chosen[index, labels.index(label)] = True
+        return chosen
     sign = 1.0 if policy.mode == "argmax" else -1.0
     pairs = [(i, j) for i in range(k) for j in range(k) if i != j]
     c = np.zeros((len(pairs), k))
@@ -559,7 +574,7 @@ def _up(x: Fraction) -> float:
 
 def simulate(
     system: Any,
-    policy: MLPPolicy,
+    policy: MLPPolicy | TreePolicy,
     state: Mapping[str, Fraction],
     horizon: int,
     require: Sequence[sympy.Basic],

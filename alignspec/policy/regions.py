@@ -1,0 +1,62 @@
+"""Which actions a decision tree may take over an exact affine image of a box.
+
+A tree's leaf regions are polyhedra (conjunctions of threshold tests), so over a set
+``{A s0 + c : s0 in box}`` each test's linear form ``a_i . s0 + c_i`` has an exact rational
+range: a test is decided when the range lies on one side of its threshold.  The leaves
+whose path may hold somewhere on the set are exactly the candidates; nothing is rounded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from fractions import Fraction
+
+from alignspec.actions import Actions
+from alignspec.errors import SpecError
+from alignspec.policy.tree import Leaf, Node, TreePolicy
+
+Interval = tuple[Fraction, Fraction]
+
+
+def _form_range(row: Sequence[Fraction], const: Fraction, box: Sequence[Interval]) -> Interval:
+    lo = hi = const
+    for a, (left, right) in zip(row, box, strict=True):
+        if a >= 0:
+            lo, hi = lo + a * left, hi + a * right
+        else:
+            lo, hi = lo + a * right, hi + a * left
+    return lo, hi
+
+
+def tree_actions(
+    policy: TreePolicy,
+    matrix: Sequence[Sequence[Fraction]],
+    offset: Sequence[Fraction],
+    box: Sequence[Interval],
+) -> set[str]:
+    """The action labels ``policy`` may choose at some ``A s0 + c`` with ``s0`` in ``box``
+    (``A`` = ``matrix``, ``c`` = ``offset``, rows in the order of the policy's state
+    variables, which must all be real).  A superset of the true set only where a leaf's
+    path is infeasible as a whole though each of its tests is satisfiable on its own."""
+    if not isinstance(policy.actions, Actions):
+        raise SpecError("tree_actions needs finite action labels (a classification tree)")
+    index = {n: i for i, n in enumerate(policy.space.names)}
+    out: set[str] = set()
+
+    def walk(node: Node) -> None:
+        if isinstance(node, Leaf):
+            out.add(str(node.action))
+            return
+        i = index[node.variable]
+        lo, hi = _form_range(matrix[i], offset[i], box)
+        t = node.threshold
+        # left when x <= t (x < t when strict)
+        may_left = lo < t if node.strict else lo <= t
+        may_right = hi >= t if node.strict else hi > t
+        if may_left:
+            walk(node.left)
+        if may_right:
+            walk(node.right)
+
+    walk(policy.root)
+    return out

@@ -42,7 +42,7 @@ class _Question:
     """A bmc question, validated: what every phase of the check reads."""
 
     system: TransitionSystem
-    horizon: int
+    horizon: int | None
     spec_r: sympy.Basic | None
     int_r: sympy.Basic | None
     reqs: tuple[sympy.Basic, ...]
@@ -61,6 +61,7 @@ class _Question:
 
     @property
     def roles(self) -> list[str]:
+        assert self.horizon is not None
         return [f"t{i}" for i in range(self.horizon + 1)]
 
     def finding(self, verdict: Verdict, message: str, **extra: Any) -> Finding:
@@ -86,7 +87,7 @@ def bmc(
     specified: object = None,
     intended: object = None,
     *,
-    horizon: int,
+    horizon: int | None,
     reach: object = None,
     below: object = None,
     require: Iterable[object] = (),
@@ -108,9 +109,21 @@ def bmc(
     states and actions) the actions are the policy's: a closed-loop check.  PROVED means no
     such trajectory of ``horizon`` steps exists (bounded: nothing is said beyond it).
     VIOLATED gives the trajectory (``witness["t0"]``... and ``trace``), replayed exactly.
+
+    ``horizon=None`` asks for safety for every horizon (a policy, a piecewise-affine
+    system and a box ``init`` are needed): PROVED with method ``invariant`` carries an
+    inductive invariant in ``values["invariant"]`` (``alignspec.mdp.Invariant.from_finding``
+    reads it; its closure query is the certificate).  A bounded question the exact
+    reachable sets leave undecided is tried with an invariant too.
     """
     q = _question(system, specified, intended, horizon, reach, below, require, gamma, policy)
     q = attrs.evolve(q, budget=budget_or_default(budget), samples=samples)
+    if q.horizon is None:
+        from alignspec.mdp._unbounded import unbounded
+
+        found_forever = unbounded(q)
+        assert found_forever is not None
+        return found_forever
     if (
         policy is not None
         and reach is None
@@ -119,6 +132,12 @@ def bmc(
         and all(not _uses_action(r, system) for r in q.reqs)
     ):
         found = _closed_loop(q)
+        if found is not None and found.verdict is Verdict.UNKNOWN and not q.budget.expired:
+            from alignspec.mdp._unbounded import unbounded
+
+            forever = unbounded(q, bounded=q.horizon)
+            if forever is not None:
+                return forever
         if found is not None:
             return found
     spaces: dict[str, Space] = {r: system.domain for r in q.roles}
@@ -134,7 +153,7 @@ def _question(
     system: TransitionSystem,
     specified: object,
     intended: object,
-    horizon: int,
+    horizon: int | None,
     reach: object,
     below: object,
     require: Iterable[object],
@@ -142,8 +161,19 @@ def _question(
     policy: Policy | None,
 ) -> _Question:
     """Validate a bmc call: typed errors for questions that say nothing or do not fit."""
-    if horizon < 1:
-        raise OptionError(f"horizon={horizon} must be >= 1")
+    if horizon is None:
+        if policy is None or system.update is None:
+            raise OptionError(
+                "horizon=None (safety for every horizon) needs a deterministic system and "
+                "policy=...: the invariant search follows the policy's closed loop"
+            )
+        if reach is not None or below is not None or specified is not None:
+            raise OptionError(
+                "horizon=None proves safety (declared bounds and require=) for every "
+                "horizon; returns (reach=, below=, rewards) need a finite horizon"
+            )
+    elif isinstance(horizon, bool) or not isinstance(horizon, int) or horizon < 1:
+        raise OptionError(f"horizon={horizon!r} must be a whole number >= 1, or None")
     dom = system.domain
     g = to_fraction(gamma, "gamma")
     spec_r = _number(system, specified, "specified")
@@ -187,6 +217,7 @@ def _bounded(q: _Question) -> dict[str, Space] | Finding:
     """Each step's space: a box containing every reachable state (exact optima, rounded
     outward).  A Finding when that settles the question (or cannot be computed)."""
     system = q.system
+    assert q.horizon is not None
     try:
         boxes = reachable_boxes(system, q.horizon, q.budget, q.policy)
         timed_out = False
@@ -290,6 +321,7 @@ def _closed_loop(q: _Question) -> Finding | None:
     from alignspec.policy.tree import TreePolicy
 
     system, horizon = q.system, q.horizon
+    assert horizon is not None
     if not isinstance(q.policy, (MLPPolicy, TreePolicy)):
         return None
     out = closed_loop(system, q.policy, horizon, q.reqs, q.budget)

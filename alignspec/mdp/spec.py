@@ -108,12 +108,13 @@ def _equivalent_with_epic(
 
 @attrs.frozen
 class Trajectories:
-    """A bounded-model-checking question about a transition system (see ``bmc``)."""
+    """A bounded-model-checking question about a transition system (see ``bmc``);
+    ``horizon=None`` asks for safety for every horizon (an inductive invariant)."""
 
     system: TransitionSystem
     specified: Any = None
     intended: Any = None
-    horizon: int = 10
+    horizon: int | None = 10
     reach: Any = None
     below: Any = None
     require: tuple[Any, ...] = ()

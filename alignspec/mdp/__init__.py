@@ -6,6 +6,8 @@ from alignspec.mdp._equivalent import equivalent
 from alignspec.mdp._forbidden import forbidden
 from alignspec.mdp._hackable import hackable
 from alignspec.mdp._regret import regret
+from alignspec.mdp._unbounded import inductive
+from alignspec.mdp.invariant import Invariant
 from alignspec.mdp.model import MDP
 from alignspec.mdp.returns import evaluate, optimal
 from alignspec.mdp.spec import MDPSpec, Trajectories
@@ -14,6 +16,7 @@ from alignspec.mdp.system import TransitionSystem
 __all__ = [
     "MDP",
     "Epic",
+    "Invariant",
     "MDPSpec",
     "Trajectories",
     "TransitionSystem",
@@ -23,6 +26,7 @@ __all__ = [
     "evaluate",
     "forbidden",
     "hackable",
+    "inductive",
     "optimal",
     "regret",
 ]

@@ -30,6 +30,8 @@ from alignspec.mdp._trajectory import (
 )
 from alignspec.mdp.system import TransitionSystem
 from alignspec.policy.base import Policy
+from alignspec.policy.mlp import MLPPolicy
+from alignspec.policy.tree import TreePolicy
 from alignspec.results import Finding, Verdict
 from alignspec.solver import Budget, Problem
 from alignspec.space import Space, State, to_fraction
@@ -132,7 +134,10 @@ def bmc(
         and all(not _uses_action(r, system) for r in q.reqs)
     ):
         found = _closed_loop(q)
-        if found is not None and found.verdict is Verdict.UNKNOWN and not q.budget.expired:
+        batch = isinstance(policy, (MLPPolicy, TreePolicy))  # fast float proposals
+        if batch and (found is None or (found.verdict is Verdict.UNKNOWN and not q.budget.expired)):
+            # undecided, or a policy the exact reachable sets do not take (action
+            # variables): an invariant answers every horizon; its search is cheap
             from alignspec.mdp._unbounded import unbounded
 
             forever = unbounded(q, bounded=q.horizon)

@@ -35,7 +35,8 @@ from alignspec.mdp.invariant import Interval, Invariant
 from alignspec.mdp.system import TransitionSystem
 from alignspec.policy.base import Policy
 from alignspec.policy.mlp import MLPPolicy
-from alignspec.policy.tree import Leaf, Node, TreePolicy
+from alignspec.policy.regions import tree_act_batch
+from alignspec.policy.tree import TreePolicy
 from alignspec.solver import Budget, Problem
 from alignspec.space import Real, Space, State, to_fraction
 from alignspec.symbolic.rename import at
@@ -118,28 +119,6 @@ def loop_of(system: TransitionSystem, policy: Policy) -> _Loop:
     )
 
 
-def _tree_batch(policy: TreePolicy, x: F64) -> npt.NDArray[np.int64]:
-    assert isinstance(policy.actions, Actions)
-    labels = policy.actions.labels
-    out = np.zeros(len(x), dtype=np.int64)
-    index = {n: i for i, n in enumerate(policy.space.names)}
-
-    def walk(node: Node, mask: npt.NDArray[np.bool_]) -> None:
-        if not mask.any():
-            return
-        if isinstance(node, Leaf):
-            out[mask] = labels.index(str(node.action))
-            return
-        col = x[:, index[node.variable]]
-        t = float(node.threshold)
-        left = col < t if node.strict else col <= t
-        walk(node.left, mask & left)
-        walk(node.right, mask & ~left)
-
-    walk(policy.root, np.ones(len(x), dtype=bool))
-    return out
-
-
 def _stepper(loop: _Loop, policy: Policy) -> Callable[[F64], F64]:
     """The closed loop's float step on a batch of states (a proposal only)."""
     pieces = loop.floats()
@@ -149,7 +128,7 @@ def _stepper(loop: _Loop, policy: Policy) -> Callable[[F64], F64]:
         if isinstance(policy, MLPPolicy):
             return policy.act_batch(x)
         if isinstance(policy, TreePolicy) and finite:
-            return _tree_batch(policy, x)
+            return tree_act_batch(policy, x)
         acts = [
             policy.act({n: Fraction(float(v)) for n, v in zip(loop.names, r, strict=True)})
             for r in x

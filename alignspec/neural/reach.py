@@ -43,7 +43,7 @@ from alignspec.neural.query import (
 )
 from alignspec.neural.refine import refined
 from alignspec.policy.mlp import MLPPolicy
-from alignspec.policy.regions import tree_actions
+from alignspec.policy.regions import tree_act_batch, tree_actions
 from alignspec.policy.tree import TreePolicy
 from alignspec.solver import Budget
 from alignspec.space import Real, State
@@ -374,6 +374,10 @@ def closed_loop(
     points = [[(lo + hi) / 2 for lo, hi in start], *corners] + [
         [Fraction(rng.uniform(float(lo), float(hi))) for lo, hi in start] for _ in range(samples)
     ]
+    if horizon > 20 and not require:
+        # long horizons: exact rationals grow with every step, so floats screen the samples
+        # and only those leaving the bounds are replayed exactly (sampling only finds)
+        points = [points[k] for k in _float_screen(policy, updates, names, points, space, horizon)]
     for p in points:
         bad = simulate(system, policy, dict(zip(names, p, strict=True)), horizon, require)
         if bad is not None:
@@ -451,6 +455,37 @@ def closed_loop(
                     )
                 )
     return Reach("proved", boxes=processed, seconds=time.perf_counter() - started)
+
+
+def _float_screen(
+    policy: MLPPolicy | TreePolicy,
+    updates: Mapping[str, Affine],
+    names: Sequence[str],
+    points: Sequence[Sequence[Fraction]],
+    space: Any,
+    horizon: int,
+) -> list[int]:
+    """Indices of the points whose float trajectory leaves the declared bounds."""
+    assert isinstance(policy.actions, Actions)
+    labels = policy.actions.labels
+    maps = {
+        k: (np.array([[float(a) for a in r] for r in u.A]), np.array([float(c) for c in u.c]))
+        for k, u in updates.items()
+    }
+    lo = np.array([float(space.variables[n].lo) for n in names])
+    hi = np.array([float(space.variables[n].hi) for n in names])
+    x = np.array([[float(v) for v in p] for p in points])
+    flagged = np.zeros(len(points), dtype=bool)
+    for _ in range(horizon):
+        chosen = policy.act_batch(x) if isinstance(policy, MLPPolicy) else tree_act_batch(policy, x)
+        nxt = np.empty_like(x)
+        for k, label in enumerate(labels):
+            m, c = maps[label]
+            rows = chosen == k
+            nxt[rows] = x[rows] @ m.T + c
+        x = nxt
+        flagged |= ((x < lo) | (x > hi)).any(axis=1)
+    return np.flatnonzero(flagged).tolist()
 
 
 _COMPOSED: dict[tuple[Affine, Affine], Affine] = {}

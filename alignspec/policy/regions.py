@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from fractions import Fraction
 
+import numpy as np
+import numpy.typing as npt
+
 from alignspec.actions import Actions
 from alignspec.errors import SpecError
 from alignspec.policy.tree import Leaf, Node, TreePolicy
@@ -59,4 +62,29 @@ def tree_actions(
             walk(node.right)
 
     walk(policy.root)
+    return out
+
+
+def tree_act_batch(policy: TreePolicy, x: npt.NDArray[np.float64]) -> npt.NDArray[np.int64]:
+    """The label indices a classification tree picks on a float batch (rows of states in
+    the space's order): a proposal for simulations, never a verdict."""
+    if not isinstance(policy.actions, Actions):
+        raise SpecError("tree_act_batch needs finite action labels (a classification tree)")
+    labels = policy.actions.labels
+    out = np.zeros(len(x), dtype=np.int64)
+    index = {n: i for i, n in enumerate(policy.space.names)}
+
+    def walk(node: Node, mask: npt.NDArray[np.bool_]) -> None:
+        if not mask.any():
+            return
+        if isinstance(node, Leaf):
+            out[mask] = labels.index(str(node.action))
+            return
+        col = x[:, index[node.variable]]
+        t = float(node.threshold)
+        left = col < t if node.strict else col <= t
+        walk(node.left, mask & left)
+        walk(node.right, mask & ~left)
+
+    walk(policy.root, np.ones(len(x), dtype=bool))
     return out

@@ -275,3 +275,104 @@ def test_tree_closed_loop_proofs_hold_on_every_simulated_trajectory(
             s = step(system, tree, s)
             assert s == {n: f.witness[role][n] for n in ("a", "b")}
         assert not (-limit <= s["a"] <= limit and -limit <= s["b"] <= limit)
+
+
+# -- model error: proofs that cover the true (nonlinear) dynamics --
+
+
+def test_the_error_bound_holds_at_sampled_points_of_the_true_cartpole() -> None:
+    """The enclosure of |true - linearised| (Taylor remainders, mean-value form) is at
+    least the difference at 300 sampled states, evaluated to 30 digits."""
+    from alignspec.symbolic.enclose import difference_bound
+
+    th, thd = sp.symbols("theta theta_dot")
+    g, total, pole, half, tau = (
+        sp.Rational(49, 5),
+        sp.Rational(11, 10),
+        sp.Rational(1, 10),
+        sp.Rational(1, 2),
+        sp.Rational(1, 50),
+    )
+    temp = (10 + pole * half * thd**2 * sp.sin(th)) / total
+    true = (
+        tau
+        * (g * sp.sin(th) - sp.cos(th) * temp)
+        / (half * (sp.Rational(4, 3) - pole * sp.cos(th) ** 2 / total))
+    )
+    model = tau * (g * th - 10 / total) / (half * (sp.Rational(4, 3) - pole / total))
+    box = {"theta": (Fraction(-1, 10), Fraction(1, 10)), "theta_dot": (Fraction(-1), Fraction(1))}
+    bound = difference_bound(true, model, box, pieces=4)
+    assert 0 < bound < Fraction(1, 100)
+    rng = random.Random(3)
+    worst = 0.0
+    for _ in range(300):
+        point = {
+            th: sp.Rational(rng.randint(-100, 100), 1000),
+            thd: sp.Rational(rng.randint(-1000, 1000), 1000),
+        }
+        worst = max(worst, abs(float(sp.N((true - model).subs(point), 30))))
+    assert worst <= bound and worst > bound / 20  # sound, and not absurdly loose
+
+
+@pytest.mark.parametrize("eps", [Fraction(1, 200), Fraction(1, 5)])
+def test_a_proof_with_a_model_error_covers_perturbed_trajectories(eps: Fraction) -> None:
+    """Every dynamics within eps of the update: when bmc proves it, exact trajectories
+    with random (and worst-sign) per-step errors within eps stay safe and in the region."""
+    limit = Fraction(3, 2)
+    space = al.Space(a=al.Real(-limit, limit), b=al.Real(-limit, limit))
+    a, b = space.vars.a, space.vars.b
+    force = TWO.per_action({"left": -1, "right": 1})
+    half = Fraction(1, 2)
+    system = al.TransitionSystem.deterministic(
+        space,
+        TWO,
+        sp.And(a >= -half, a <= half, b >= -half, b <= half),
+        {"a": a + b / 4, "b": b / 2 - a / 4 + force / 4},
+    )
+    tree = al.TreePolicy(space, TWO, Split("a", Fraction(0), Leaf("right"), Leaf("left")))
+    region = {"b": (Fraction(-7, 5), Fraction(7, 5))}
+    error = al.mdp.ModelError({"a": eps, "b": eps}, region, about="a perturbed system")
+    f = bmc(system, horizon=8, policy=tree, error=error, budget=BUDGET)
+    if eps == Fraction(1, 200):
+        assert f.verdict is P and "covers a perturbed system" in f.message
+    rng = random.Random(11)
+    escaped = False
+    for trial in range(60):
+        s = {"a": Fraction(rng.choice([-1, 1])) / 2, "b": Fraction(rng.choice([-1, 1])) / 2}
+        for _ in range(8):
+            nxt = step(system, tree, s)
+            sign = 1 if trial % 3 == 0 else -1 if trial % 3 == 1 else rng.choice([-1, 1])
+            s = {k: v + sign * eps * rng.choice([0, 1]) for k, v in nxt.items()}
+            inside = abs(s["a"]) <= limit and abs(s["b"]) <= Fraction(7, 5)
+            escaped |= not inside
+            if f.verdict is P:
+                assert inside, s
+            if not inside:
+                break
+    assert f.verdict is not P or not escaped
+
+
+def test_a_model_error_is_refused_where_it_cannot_be_honoured() -> None:
+    error = al.mdp.ModelError({"p": Fraction(1, 100)})
+    f = bmc(SYSTEM, horizon=5, policy=FOREVER.policy, error=error)
+    assert f.verdict is U and "decision trees" in (f.reason or "")
+    with pytest.raises(al.SpecError, match="not state variables"):
+        bmc(SYSTEM, horizon=5, policy=FOREVER.policy, error=al.mdp.ModelError({"q": 1}))
+    with pytest.raises(al.SpecError, match=">= 0"):
+        al.mdp.ModelError({"p": -1})
+
+
+@pytest.mark.parametrize(("eps", "proved"), [(Fraction(1, 100), True), (Fraction(1, 40), False)])
+def test_a_model_error_that_can_push_a_drift_out_is_not_proved(eps: Fraction, proved: bool) -> None:
+    """a' = a + 1/10 from a in [0, 1/10] stays <= 1 for 8 steps (0.9), and within an error
+    of 1/100 per step too (0.98), but not within 1/40 (1.1): a wrong PROVED shows here."""
+    space = al.Space(a=al.Real(-1, 1))
+    a = space.vars.a
+    system = al.TransitionSystem.deterministic(
+        space, TWO, sp.And(a >= 0, a <= Fraction(1, 10)), {"a": a + Fraction(1, 10)}
+    )
+    tree = al.TreePolicy(space, TWO, Split("a", Fraction(1, 2), Leaf("left"), Leaf("right")))
+    error = al.mdp.ModelError({"a": eps})
+    f = bmc(system, horizon=8, policy=tree, error=error, budget=BUDGET)
+    assert (f.verdict is P) is proved, f.message
+    assert f.verdict is not V  # the update itself is safe

@@ -9,6 +9,7 @@ from alignspec.mdp._regret import regret
 from alignspec.mdp._unbounded import inductive
 from alignspec.mdp.invariant import Invariant
 from alignspec.mdp.model import MDP
+from alignspec.mdp.model_error import ModelError
 from alignspec.mdp.returns import evaluate, optimal
 from alignspec.mdp.spec import MDPSpec, Trajectories
 from alignspec.mdp.system import TransitionSystem
@@ -18,6 +19,7 @@ __all__ = [
     "Epic",
     "Invariant",
     "MDPSpec",
+    "ModelError",
     "Trajectories",
     "TransitionSystem",
     "bmc",

@@ -28,6 +28,7 @@ from alignspec.mdp._trajectory import (
     _uses_action,
     _within,
 )
+from alignspec.mdp.model_error import ModelError
 from alignspec.mdp.system import TransitionSystem
 from alignspec.policy.base import Policy
 from alignspec.policy.mlp import MLPPolicy
@@ -56,6 +57,7 @@ class _Question:
     samples: int
     clock: Clock
     options: dict[str, Any]
+    error: ModelError | None = None
 
     @property
     def subject(self) -> str:
@@ -97,6 +99,7 @@ def bmc(
     policy: Policy | None = None,
     budget: Budget | None = None,
     samples: int = SAMPLES,
+    error: ModelError | None = None,
 ) -> Finding:
     """Bounded model checking: is there a trajectory of ``horizon`` steps from ``init`` whose
     specified return (sum of gamma^t * specified) reaches ``reach`` while the intended return
@@ -117,9 +120,16 @@ def bmc(
     inductive invariant in ``values["invariant"]`` (``alignspec.mdp.Invariant.from_finding``
     reads it; its closure query is the certificate).  A bounded question the exact
     reachable sets leave undecided is tried with an invariant too.
+
+    ``error`` (a :class:`~alignspec.mdp.ModelError`) widens the question to every dynamics
+    within a per-step error of the update inside a region, e.g. the true nonlinear system
+    of a linearised update: PROVED then covers that system (decision trees on
+    piecewise-affine systems; other cases are UNKNOWN with the reason).
     """
     q = _question(system, specified, intended, horizon, reach, below, require, gamma, policy)
     q = attrs.evolve(q, budget=budget_or_default(budget), samples=samples)
+    if error is not None:
+        return _with_error(q, error)
     if q.horizon is None:
         from alignspec.mdp._unbounded import unbounded
 
@@ -200,6 +210,7 @@ def _question(
         "below": below,
         "gamma": g,
         "policy": type(policy).__name__ if policy else None,
+        "error": None,
     }
     return _Question(
         system=system,
@@ -316,6 +327,31 @@ def _decide(q: _Question, query: Problem) -> Finding:
     return _violation(q, found, kept, what, result.method, result.stats, query)
 
 
+def _with_error(q: _Question, error: ModelError) -> Finding:
+    """bmc over every dynamics within ``error`` of the update (exact sets, trees)."""
+    if not isinstance(error, ModelError):
+        raise OptionError(f"error={error!r} must be an alignspec.mdp.ModelError")
+    unknown_vars = sorted((set(error.bounds) | set(error.region)) - set(q.system.space.names))
+    if unknown_vars:
+        raise SpecError(
+            f"the model error names {unknown_vars}, not state variables of "
+            f"{list(q.system.space.names)}"
+        )
+    q = attrs.evolve(q, error=error, options={**q.options, "error": error.about})
+    if q.policy is None or q.horizon is None or q.reach is not None or q.below is not None:
+        return q.unknown(
+            "a model error is handled for bounded closed-loop safety questions (policy=, "
+            "a horizon, no reach/below); unbounded proofs take the update as given"
+        )
+    found = _closed_loop(q)
+    if found is None:
+        return q.unknown(
+            "a model error is handled by the exact reachable sets only: decision trees "
+            "choosing finite actions of an update affine in the state per action"
+        )
+    return found
+
+
 def _closed_loop(q: _Question) -> Finding | None:
     """Networks or trees in the loop of a piecewise-affine system: exact affine reachable
     sets per action sequence, the network's choices from sound bounds, a tree's exactly
@@ -329,7 +365,15 @@ def _closed_loop(q: _Question) -> Finding | None:
     assert horizon is not None
     if not isinstance(q.policy, (MLPPolicy, TreePolicy)):
         return None
-    out = closed_loop(system, q.policy, horizon, q.reqs, q.budget)
+    names = list(system.space.names)
+    error = region = None
+    if q.error is not None:
+        if any(_uses_action(r, system) for r in q.reqs):
+            return None
+        error = [q.error.bounds.get(n, Fraction(0)) for n in names]
+        declared = [_interval(system.space.variables[n]) for n in names]
+        region = [q.error.region.get(n, d) for n, d in zip(names, declared, strict=True)]
+    out = closed_loop(system, q.policy, horizon, q.reqs, q.budget, error=error, region=region)
     if out is None:
         return None
     stats = {"start_boxes": out.boxes, "seconds": round(out.seconds, 6)}
@@ -344,7 +388,8 @@ def _closed_loop(q: _Question) -> Finding | None:
                 else "network's possible actions from sound bounds"
             )
             + ", over "
-            f"{out.boxes} start boxes (bounded: nothing is claimed beyond {horizon} steps)",
+            f"{out.boxes} start boxes (bounded: nothing is claimed beyond {horizon} steps)"
+            + _model_note(q),
             method="bounds",
             stats=stats,
         )
@@ -361,6 +406,20 @@ def _closed_loop(q: _Question) -> Finding | None:
     # the simulated trajectory carries no rewards: the trace shows states and requirements
     plain = attrs.evolve(q, spec_r=None, int_r=None, gamma=Fraction(1))
     return _violation(plain, found, roles, what, "sampling", stats, None)
+
+
+def _model_note(q: _Question) -> str:
+    """Which dynamics a closed-loop proof is about."""
+    name = q.system.name or "the transition system"
+    if q.error is None:
+        return f".  The proof is about {name}'s update as given"
+    bounds = ", ".join(f"|error of {k}| <= {v}" for k, v in q.error.bounds.items() if v)
+    region = ", ".join(f"{k} in [{a}, {b}]" for k, (a, b) in q.error.region.items())
+    return (
+        f".  The proof covers every dynamics within a per-step error of {name}'s update "
+        f"({bounds or 'none'}) while the states stay in the region ({region or 'declared'}"
+        f", checked): so it covers {q.error.about}"
+    )
 
 
 def _violation(

@@ -109,7 +109,8 @@ def _equivalent_with_epic(
 @attrs.frozen
 class Trajectories:
     """A bounded-model-checking question about a transition system (see ``bmc``);
-    ``horizon=None`` asks for safety for every horizon (an inductive invariant)."""
+    ``horizon=None`` asks for safety for every horizon (an inductive invariant);
+    ``error`` (a ``ModelError``) for safety of every dynamics within it."""
 
     system: TransitionSystem
     specified: Any = None
@@ -120,6 +121,7 @@ class Trajectories:
     require: tuple[Any, ...] = ()
     gamma: Any = 1
     policy: Policy | None = None
+    error: Any = None
     name: str | None = None
     expect: Expect | None = attrs.field(default=None, validator=_expect)
     source: tuple[str, int] | None = attrs.field(
@@ -144,6 +146,7 @@ class Trajectories:
             policy=self.policy,
             budget=budget,
             samples=samples,
+            error=self.error,
         )
         finding = attrs.evolve(finding, subject=self.label)
         return Report(self.label, (finding,), self.expect, self.source)

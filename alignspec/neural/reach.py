@@ -97,6 +97,14 @@ class Affine:
         return out
 
 
+def _widen(span: Interval, coef: Sequence[Fraction], radius: Sequence[Fraction]) -> Interval:
+    """``span`` widened by what a radius around the state can add to ``coef . s``."""
+    if not radius:
+        return span
+    extra = sum((abs(a) * r for a, r in zip(coef, radius, strict=True)), Fraction(0))
+    return span[0] - extra, span[1] + extra
+
+
 def _range(coef: Sequence[Fraction], const: Fraction, box: Sequence[Interval]) -> Interval:
     lo = hi = const
     for a, (left, right) in zip(coef, box, strict=True):
@@ -304,6 +312,9 @@ class _Item:
     t: int
     map: Affine
     actions: tuple[str, ...]
+    # per state variable, how far a trajectory of the uncertain model may be from the
+    # map's exact image (model error accumulated along the action sequence)
+    radius: tuple[Fraction, ...] = ()
 
 
 @attrs.frozen
@@ -324,6 +335,8 @@ def closed_loop(
     require: Sequence[sympy.Basic],
     budget: Budget,
     *,
+    error: Sequence[Fraction] | None = None,
+    region: Sequence[Interval] | None = None,
     samples: int = 200,
     max_items: int = 200_000,
     min_width: float = 1e-4,
@@ -336,7 +349,13 @@ def closed_loop(
     Start boxes are split down to ``min_width`` times the start box's widest side.  A
     controller that chatters on its switching surface (sliding mode) keeps some start box
     on the surface at every step; following both actions there admits action sequences no
-    real trajectory takes, and the answer may stay UNKNOWN for long horizons."""
+    real trajectory takes, and the answer may stay UNKNOWN for long horizons.
+
+    With ``error`` (per state variable, in the space's order) the question is about every
+    dynamics whose step lands within ``error`` of the update while the states stay in
+    ``region`` (checked as part of safety): each set carries a radius ``r' = |A| r + error``
+    around its exact image.  Trees only (None for networks).  A violation is still an
+    exact trajectory of the update itself (one member of that family)."""
     started = time.perf_counter()
     if not isinstance(policy.actions, Actions) or system.update is None:
         return None
@@ -351,15 +370,23 @@ def closed_loop(
         safe_parts = [fold_cond(r, space.variables, alg) for r in require]
     except _NotAffine:
         return None
+    if error is not None and not isinstance(policy, TreePolicy):
+        return None
     bounds_ok = []
     for i, n in enumerate(names):
         var = space.variables[n]
         assert isinstance(var, Real)
-        bounds_ok.append(Atom(Lin.of(-var.hi, {i: Fraction(1)}, {}), "<="))
-        bounds_ok.append(Atom(Lin.of(var.lo, {i: Fraction(-1)}, {}), "<="))
+        lo_i, hi_i = Fraction(var.lo), Fraction(var.hi)
+        if region is not None:  # the model error is bounded only inside the region
+            lo_i, hi_i = max(lo_i, region[i][0]), min(hi_i, region[i][1])
+        bounds_ok.append(Atom(Lin.of(-hi_i, {i: Fraction(1)}, {}), "<="))
+        bounds_ok.append(Atom(Lin.of(lo_i, {i: Fraction(-1)}, {}), "<="))
+    zero = (Fraction(0),) * len(names)
+    eps = tuple(error) if error is not None else zero
     from alignspec.neural.query import conj
 
-    safe_now = conj(safe_parts)
+    # with a model error, the start states must lie in its region too
+    safe_now = conj(safe_parts) if region is None else conj([*safe_parts, *bounds_ok])
     safe_after = conj([*safe_parts, *bounds_ok])
     atoms: set[Lin] = set()
     _atoms(safe_after, atoms)
@@ -384,7 +411,7 @@ def closed_loop(
             return Reach("violated", bad, seconds=time.perf_counter() - started)
     composed: dict[Affine, nb.FloatNet] = {}
     scale = float(max(hi - lo for lo, hi in start)) or 1.0  # min_width is relative to it
-    stack = [_Item(tuple(start), 0, Affine.identity(len(names)), ())]
+    stack = [_Item(tuple(start), 0, Affine.identity(len(names)), (), zero)]
     processed = 0
     while stack:
         if budget.expired:
@@ -408,7 +435,11 @@ def closed_loop(
         for item in batch:
             cond = safe_now if item.t == 0 else safe_after
             forms = {
-                lin: _range(*item.map.form(_dense(lin, len(names)), lin.const), item.box)
+                lin: _widen(
+                    _range(*item.map.form(_dense(lin, len(names)), lin.const), item.box),
+                    _dense(lin, len(names)),
+                    item.radius,
+                )
                 for lin in atoms
             }
             must, may = _three(cond, forms)
@@ -446,12 +477,20 @@ def closed_loop(
             # a branch that may turn unsafe is refined by splitting its start box instead
             for choice in np.flatnonzero(possible[k]).tolist():
                 label = policy.actions.labels[choice]
+                step = updates[label]
+                radius = item.radius
+                if error is not None:
+                    radius = tuple(
+                        sum((abs(a) * r for a, r in zip(row, radius, strict=True)), e)
+                        for row, e in zip(step.A, eps, strict=True)
+                    )
                 stack.append(
                     _Item(
                         item.box,
                         item.t + 1,
-                        _then(item.map, updates[label]),
+                        _then(item.map, step),
                         (*item.actions, label),
+                        radius,
                     )
                 )
     return Reach("proved", boxes=processed, seconds=time.perf_counter() - started)
@@ -541,7 +580,7 @@ def _possible_actions(
         labels = policy.actions.labels
         chosen = np.zeros((len(items), k), dtype=bool)
         for index, item in enumerate(items):
-            for label in tree_actions(policy, item.map.A, item.map.c, item.box):
+            for label in tree_actions(policy, item.map.A, item.map.c, item.box, item.radius):
                 chosen[index, labels.index(label)] = True
         return chosen
     sign = 1.0 if policy.mode == "argmax" else -1.0

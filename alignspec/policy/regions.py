@@ -36,10 +36,12 @@ def tree_actions(
     matrix: Sequence[Sequence[Fraction]],
     offset: Sequence[Fraction],
     box: Sequence[Interval],
+    radius: Sequence[Fraction] = (),
 ) -> set[str]:
     """The action labels ``policy`` may choose at some ``A s0 + c`` with ``s0`` in ``box``
     (``A`` = ``matrix``, ``c`` = ``offset``, rows in the order of the policy's state
-    variables, which must all be real).  A superset of the true set only where a leaf's
+    variables, which must all be real), each state widened by ``radius`` per variable
+    when given (an uncertain model's error).  A superset of the true set only where a leaf's
     path is infeasible as a whole though each of its tests is satisfiable on its own."""
     if not isinstance(policy.actions, Actions):
         raise SpecError("tree_actions needs finite action labels (a classification tree)")
@@ -52,6 +54,8 @@ def tree_actions(
             return
         i = index[node.variable]
         lo, hi = _form_range(matrix[i], offset[i], box)
+        if radius:
+            lo, hi = lo - radius[i], hi + radius[i]
         t = node.threshold
         # left when x <= t (x < t when strict)
         may_left = lo < t if node.strict else lo <= t

@@ -7,6 +7,7 @@
    states of the true dynamics, scikit-learn MLPClassifier, seed 0): bmc for horizons
    10 / 50 / 100 / 200 / 500 and horizon=None (an inductive invariant), verdict and wall
    time each, within --timeout seconds per cell.
+2b. The tree on the true (nonlinear) CartPole-v1 step, through its ModelError.
 3. The double integrator with its learned controller (specs/double_integrator.py): the same
    horizons and the unbounded attempt.
 """
@@ -96,6 +97,16 @@ def main() -> None:
         net = cloned(C, hidden)
         name = f"relu {hidden[0]}x2"
         row(name, C.linear_cartpole, net, cols, args.timeout)
+    print("\n2b. the tree on the true CartPole-v1 step (ModelError of the linearisation)")
+    print(f"   error bounds per step: {C.true_dynamics.bounds} in {C.true_dynamics.region}")
+    for h in [5, 8, 10]:
+        budget = al.Budget(rlimit=None, timeout=args.timeout)
+        t, f = timed(
+            lambda: bmc(
+                C.linear_cartpole, horizon=h, policy=C.tree, error=C.true_dynamics, budget=budget
+            )
+        )
+        print(f"   h={h:<3} {t:7.2f} s  {f.verdict}")
     print(f"\n3. double integrator (Reach-SDP), per-cell timeout {args.timeout:.0f} s")
     print(f"{'policy':<12}" + header)
     row("relu 10-5", D.double_integrator, D.controller, cols, args.timeout)

@@ -3,6 +3,7 @@ holds inside a region, so a proof about the update covers the true system there.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
@@ -33,6 +34,15 @@ def _region(value: Mapping[str, Any]) -> dict[str, Interval]:
             raise SpecError(f"region of {k!r}: {a} > {b}")
         out[str(k)] = (a, b)
     return out
+
+
+def _short(x: Fraction) -> Fraction:
+    """``x`` rounded up to three significant digits (readable, still an upper bound)."""
+    if x <= 0:
+        return Fraction(0)
+    k = 2 - math.floor(math.log10(x))
+    scale = Fraction(10) ** k
+    return Fraction(math.ceil(x * scale)) / scale
 
 
 @attrs.frozen
@@ -96,5 +106,5 @@ class ModelError:
                     ],
                 )
                 e = difference_bound(sympy.sympify(true[label][n]), model, box, pieces)
-                worst[n] = max(worst[n], e)
+                worst[n] = max(worst[n], _short(e))
         return cls(worst, dict(region), about)

@@ -11,7 +11,7 @@ import attrs
 import sympy
 from sympy.core.parameters import evaluate
 
-from alignspec.actions import merge
+from alignspec.actions import Actions, merge
 from alignspec.checking.convention import about
 from alignspec.checking.convention import system_label as _system_label
 from alignspec.checking.run import Clock, budget_or_default, show
@@ -35,7 +35,7 @@ from alignspec.policy.mlp import MLPPolicy
 from alignspec.policy.tree import TreePolicy
 from alignspec.results import Finding, Verdict
 from alignspec.solver import Budget, Problem
-from alignspec.space import Space, State, to_fraction
+from alignspec.space import Real, Space, State, to_fraction
 from alignspec.spec import _conditions
 from alignspec.symbolic.rename import at
 
@@ -210,7 +210,6 @@ def _question(
         "below": below,
         "gamma": g,
         "policy": type(policy).__name__ if policy else None,
-        "error": None,
     }
     return _Question(
         system=system,
@@ -373,6 +372,10 @@ def _closed_loop(q: _Question) -> Finding | None:
         error = [q.error.bounds.get(n, Fraction(0)) for n in names]
         declared = [_interval(system.space.variables[n]) for n in names]
         region = [q.error.region.get(n, d) for n, d in zip(names, declared, strict=True)]
+    if isinstance(q.policy, TreePolicy) and q.error is None and not q.reqs and horizon > 20:
+        cells = _core_cells(q)
+        if cells is not None:
+            return cells
     out = closed_loop(system, q.policy, horizon, q.reqs, q.budget, error=error, region=region)
     if out is None:
         return None
@@ -406,6 +409,40 @@ def _closed_loop(q: _Question) -> Finding | None:
     # the simulated trajectory carries no rewards: the trace shows states and requirements
     plain = attrs.evolve(q, spec_r=None, int_r=None, gamma=Fraction(1))
     return _violation(plain, found, roles, what, "sampling", stats, None)
+
+
+def _core_cells(q: _Question) -> Finding | None:
+    """Long horizons for a tree reading a closed core of the state: grid cells for the core,
+    intervals for the driven rest (alignspec.mdp._cells).  A Finding only when proved."""
+    from alignspec.mdp._cells import cell_reach
+    from alignspec.neural.reach import _NotAffine, _start, _updates
+
+    system, policy = q.system, q.policy
+    assert isinstance(policy, TreePolicy) and q.horizon is not None
+    if not isinstance(policy.actions, Actions) or system.update is None:
+        return None
+    names = list(system.space.names)
+    if not all(isinstance(v, Real) for v in system.space.variables.values()):
+        return None
+    try:
+        updates = _updates(system, names, policy.actions)
+        start = _start(system, names)
+    except _NotAffine:
+        return None
+    pieces = {a: (u.A, u.c) for a, u in updates.items()}
+    out = cell_reach(system, policy, names, pieces, start, q.horizon, q.budget)
+    if out is None or out.status != "proved":
+        return None
+    return q.finding(
+        Verdict.PROVED,
+        f"no trajectory of {q.horizon} steps from init leaves the declared state bounds: the "
+        f"tree reads only {list(out.core)}, whose closed-loop states lie in grid cells "
+        f"reachable step by step ({out.cells} cells, exact tree choices, images widened past "
+        "float rounding), and the other variables in intervals driven by them (bounded: "
+        f"nothing is claimed beyond {q.horizon} steps)" + _model_note(q),
+        method="bounds",
+        stats={"cells": out.cells},
+    )
 
 
 def _model_note(q: _Question) -> str:

@@ -263,6 +263,7 @@ def search_invariant(
         problem = closure_query(system, policy, loop, inv, require)
         result = search(problem, budget, 0)
         if result.status == "none":
+            stats.update({k: float(v) for k, v in result.stats.items()})
             return Outcome("proved", inv, problem, rounds=round_, stats=stats)
         if result.status != "found" or result.states is None:
             return Outcome("unknown", reason=result.reason, rounds=round_, stats=stats)

@@ -425,6 +425,41 @@ def _float_worst(horizon: int) -> dict[str, float]:
     return dict(zip(names, worst.tolist(), strict=True))
 
 
+def _inside_layers(out: object, horizon: int) -> None:
+    """Exact trajectories of the linearised cart-pole from the start corners and sampled
+    starts: the core state at step t lies in a cell of layer t (a state on a cell border
+    may lie in either neighbour)."""
+    import itertools
+
+    import cartpole as C
+
+    widths = out.widths  # type: ignore[attr-defined]
+    layers = [{tuple(c) for c in layer.tolist()} for layer in out.layers]  # type: ignore[attr-defined]
+    rng = random.Random(2)
+    tw = Fraction(1, 20)
+    starts = [
+        dict(zip(C.space.names, c, strict=True)) for c in itertools.product((-tw, tw), repeat=4)
+    ]
+    starts += [{k: Fraction(rng.randint(-50, 50), 1000) for k in C.space.names} for _ in range(8)]
+    for s in starts:
+        for t in range(horizon + 1):
+            core = [s["theta"], s["theta_dot"]]
+            options = [
+                {v // w} | ({v // w - 1} if v % w == 0 else set())
+                for v, w in zip(core, widths, strict=True)
+            ]
+            assert any(tuple(c) in layers[t] for c in itertools.product(*options)), (t, s)
+            acted = C.tree.with_action(s)
+            s = {
+                k: value_of(C.linear_cartpole.update[k], C.linear_cartpole.domain.variables, acted)
+                for k in C.space.names
+            }
+            s = {
+                k: v.limit_denominator(10**15) if v.denominator > 10**30 else v
+                for k, v in s.items()
+            }
+
+
 def test_core_cells_prove_fifty_cartpole_steps_and_no_tighter_bounds() -> None:
     """The tree reads the pole only: cells for (theta, theta_dot), intervals for the cart.
     PROVED for 50 steps; a bound 1% below what float simulations reach is never proved
@@ -439,6 +474,11 @@ def test_core_cells_prove_fifty_cartpole_steps_and_no_tighter_bounds() -> None:
     names = list(C.space.names)
     pieces = {a: (u.A, u.c) for a, u in _updates(C.linear_cartpole, names, C.push).items()}
     start = _start(C.linear_cartpole, names)
+    out = cell_reach(
+        C.linear_cartpole, C.tree, names, pieces, start, 30, BUDGET.start(), keep_layers=True
+    )
+    assert out is not None and out.status == "proved"
+    _inside_layers(out, 30)
     worst = _float_worst(50)
     for var in ("theta", "x"):
         tight = _cartpole_within(**{var: Fraction(worst[var] * 0.99)})

@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
+from typing import Any
 
 import attrs
 import numpy as np
@@ -53,6 +54,9 @@ class CellReach:
     reason: str | None = None
     cells: int = 0
     core: tuple[str, ...] = ()
+    # with keep_layers: the cell widths and, per step, the core cells (integer indices)
+    widths: tuple[Fraction, ...] = ()
+    layers: tuple[Any, ...] = ()
 
 
 #: Driven intervals are rounded outward to multiples of 2**-ROUND each step (sound; keeps
@@ -134,6 +138,7 @@ def cell_reach(
     *,
     per_start: int = 50,
     max_cells: int = 300_000,
+    keep_layers: bool = False,
 ) -> CellReach | None:
     """Is every state reachable within ``horizon`` steps inside the declared bounds?
     None when the tree reads every variable (no core/driven split)."""
@@ -270,10 +275,13 @@ def cell_reach(
             Fraction(0),
         )
         z.append((lo, hi))
+    kept = []
     for t in range(horizon + 1):
         if budget.expired:
             return CellReach("unknown", budget.timeout_reason, len(order))
         here = cells[layer]
+        if keep_layers:
+            kept.append(here)
         box = [
             (
                 Fraction(int(here[:, j].min())) * widths[j],
@@ -339,4 +347,10 @@ def cell_reach(
             new_z.append(_outward(min(lows), max(highs)))
         z = new_z
         layer = (step @ layer.astype(np.int32)) > 0
-    return CellReach("proved", cells=len(order), core=tuple(names[i] for i in core))
+    return CellReach(
+        "proved",
+        cells=len(order),
+        core=tuple(names[i] for i in core),
+        widths=tuple(widths),
+        layers=tuple(kept),
+    )

@@ -484,3 +484,37 @@ def test_core_cells_prove_fifty_cartpole_steps_and_no_tighter_bounds() -> None:
         tight = _cartpole_within(**{var: Fraction(worst[var] * 0.99)})
         out = cell_reach(tight, C.tree, names, pieces, start, 50, BUDGET.start())
         assert out is not None and out.status == "unknown", var
+
+
+def test_start_boxes_split_into_independent_picklable_tasks() -> None:
+    """The exact closed loop over pieces of the start box, mapped over an executor (here
+    a thread pool; the tasks pickle for processes too): all pieces PROVED as the whole is,
+    and a box outside init is refused."""
+    import pickle
+    from concurrent.futures import ThreadPoolExecutor
+
+    import cartpole as C
+
+    from alignspec.neural.reach import _start, closed_loop, split_start
+
+    names = list(C.space.names)
+    pieces = split_start(_start(C.linear_cartpole, names), 4)
+    assert len(pieces) == 4
+    pickle.dumps((C.linear_cartpole, C.tree, pieces))
+
+    def task(box: tuple) -> str:
+        out = closed_loop(C.linear_cartpole, C.tree, 10, [], BUDGET.start(), start_box=box)
+        assert out is not None
+        return out.status
+
+    with ThreadPoolExecutor(2) as pool:
+        assert list(pool.map(task, pieces)) == ["proved"] * 4
+    with pytest.raises(al.SpecError, match="not inside"):
+        closed_loop(
+            C.linear_cartpole,
+            C.tree,
+            10,
+            [],
+            BUDGET.start(),
+            start_box=[(Fraction(0), Fraction(1))] * 4,
+        )

@@ -30,6 +30,7 @@ import numpy.typing as npt
 import sympy
 
 from alignspec.actions import Actions
+from alignspec.errors import SpecError
 from alignspec.neural import bounds as nb
 from alignspec.neural.query import (
     Atom,
@@ -337,6 +338,7 @@ def closed_loop(
     *,
     error: Sequence[Fraction] | None = None,
     region: Sequence[Interval] | None = None,
+    start_box: Sequence[Interval] | None = None,
     samples: int = 200,
     max_items: int = 200_000,
     min_width: float = 1e-4,
@@ -355,7 +357,12 @@ def closed_loop(
     dynamics whose step lands within ``error`` of the update while the states stay in
     ``region`` (checked as part of safety): each set carries a radius ``r' = |A| r + error``
     around its exact image.  Trees only (None for networks).  A violation is still an
-    exact trajectory of the update itself (one member of that family)."""
+    exact trajectory of the update itself (one member of that family).
+
+    ``start_box`` (inside ``init``'s box) restricts the question to those start states:
+    the pieces of :func:`split_start` are independent tasks over picklable data, so a
+    caller may map this function over any ``concurrent.futures.Executor``; every piece
+    PROVED is the whole PROVED."""
     started = time.perf_counter()
     if not isinstance(policy.actions, Actions) or system.update is None:
         return None
@@ -366,6 +373,11 @@ def closed_loop(
     try:
         updates = _updates(system, names, policy.actions)
         start = _start(system, names)
+        if start_box is not None:
+            inside = all(a <= c <= d <= b for (a, b), (c, d) in zip(start, start_box, strict=True))
+            if len(start_box) != len(start) or not inside:
+                raise SpecError(f"start_box {list(start_box)} is not inside init's box {start}")
+            start = [tuple(b) for b in start_box]  # type: ignore[misc]
         alg = _AffineAlgebra(names, None, None)
         safe_parts = [fold_cond(r, space.variables, alg) for r in require]
     except _NotAffine:
@@ -670,3 +682,22 @@ def simulate(
         trajectory.append(full)
         s = {n: value_of(system.update[n], scope, full) for n in space.names}
     return None
+
+
+def split_start(box: Sequence[Interval], pieces: int) -> list[tuple[Interval, ...]]:
+    """``box`` halved along its widest side until there are at least ``pieces`` boxes
+    (their union is ``box``): independent ``start_box`` tasks for :func:`closed_loop`."""
+    out: list[tuple[Interval, ...]] = [tuple(box)]
+    while len(out) < pieces:
+        widest = max(out, key=lambda b: max(hi - lo for lo, hi in b))
+        d = max(range(len(widest)), key=lambda j: widest[j][1] - widest[j][0])
+        lo, hi = widest[d]
+        if hi == lo:
+            break
+        mid = (lo + hi) / 2
+        out.remove(widest)
+        out += [
+            tuple((lo, mid) if j == d else b for j, b in enumerate(widest)),
+            tuple((mid, hi) if j == d else b for j, b in enumerate(widest)),
+        ]
+    return out

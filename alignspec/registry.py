@@ -164,6 +164,16 @@ CHECKS: tuple[CheckInfo, ...] = (
         "A trajectory games the specified reward or breaks the intent.",
         "alignspec.mdp.bmc",
     ),
+    CheckInfo(
+        "inductive",
+        "system",
+        "Is this set an inductive invariant of the closed loop: containing the start states, "
+        "inside the safe set, closed under one step?",
+        "unsafe controllers (forever), runtime shields",
+        "The set is not an inductive safe invariant of the closed loop.",
+        "alignspec.mdp.inductive",
+        in_check=False,  # asked of a given invariant; bmc(horizon=None) searches one
+    ),
 )
 
 _BY_NAME = {c.name: c for c in CHECKS}

@@ -41,6 +41,9 @@ METHODS: dict[str, str] = {
     "exact": "exact rational computation: linear algebra, policy iteration or evaluation",
     "bounds": "a sound over-approximation (outward-rounded bounds, branch and bound) that "
     "excludes every violation, or a violation replayed from it",
+    "invariant": "an inductive invariant: a set containing the start states, inside the "
+    "safe set and closed under one closed-loop step (one exact solver query, unsat), so "
+    "safety holds for every horizon",
     "sampling": "a sampled state or trajectory, replayed exactly (finds, never proves)",
     "extraction": "a policy extracted from a black box; its witness replayed on the original "
     "(finds, never proves)",

@@ -115,17 +115,20 @@ def _equivalent_with_epic(
 
 @attrs.frozen
 class Trajectories:
-    """A bounded-model-checking question about a transition system (see ``bmc``)."""
+    """A bounded-model-checking question about a transition system (see ``bmc``);
+    ``horizon=None`` asks for safety for every horizon (an inductive invariant);
+    ``error`` (a ``ModelError``) for safety of every dynamics within it."""
 
     system: TransitionSystem
     specified: Any = None
     intended: Any = None
-    horizon: int = 10
+    horizon: int | None = 10
     reach: Any = None
     below: Any = None
     require: tuple[Any, ...] = ()
     gamma: Any = 1
     policy: Policy | None = None
+    error: Any = None
     name: str | None = None
     expect: Expect | None = attrs.field(default=None, validator=_expect)
     source: tuple[str, int] | None = attrs.field(
@@ -150,6 +153,7 @@ class Trajectories:
             policy=self.policy,
             budget=budget,
             samples=samples,
+            error=self.error,
         )
         finding = attrs.evolve(finding, subject=self.label)
         return Report(self.label, (finding,), self.expect, self.source)

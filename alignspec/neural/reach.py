@@ -30,6 +30,7 @@ import numpy.typing as npt
 import sympy
 
 from alignspec.actions import Actions
+from alignspec.errors import SpecError
 from alignspec.neural import bounds as nb
 from alignspec.neural.query import (
     Atom,
@@ -43,6 +44,8 @@ from alignspec.neural.query import (
 )
 from alignspec.neural.refine import refined
 from alignspec.policy.mlp import MLPPolicy
+from alignspec.policy.regions import tree_act_batch, tree_actions
+from alignspec.policy.tree import TreePolicy
 from alignspec.solver import Budget
 from alignspec.space import Real, State
 from alignspec.symbolic.evaluate import holds, value_of
@@ -93,6 +96,14 @@ class Affine:
         for row, ci in zip(self.A, self.c, strict=True):
             out.append(_range(row, ci, box))
         return out
+
+
+def _widen(span: Interval, coef: Sequence[Fraction], radius: Sequence[Fraction]) -> Interval:
+    """``span`` widened by what a radius around the state can add to ``coef . s``."""
+    if not radius:
+        return span
+    extra = sum((abs(a) * r for a, r in zip(coef, radius, strict=True)), Fraction(0))
+    return span[0] - extra, span[1] + extra
 
 
 def _range(coef: Sequence[Fraction], const: Fraction, box: Sequence[Interval]) -> Interval:
@@ -302,6 +313,9 @@ class _Item:
     t: int
     map: Affine
     actions: tuple[str, ...]
+    # per state variable, how far a trajectory of the uncertain model may be from the
+    # map's exact image (model error accumulated along the action sequence)
+    radius: tuple[Fraction, ...] = ()
 
 
 @attrs.frozen
@@ -317,24 +331,38 @@ class Reach:
 
 def closed_loop(
     system: Any,
-    policy: MLPPolicy,
+    policy: MLPPolicy | TreePolicy,
     horizon: int,
     require: Sequence[sympy.Basic],
     budget: Budget,
     *,
+    error: Sequence[Fraction] | None = None,
+    region: Sequence[Interval] | None = None,
+    start_box: Sequence[Interval] | None = None,
     samples: int = 200,
     max_items: int = 200_000,
     min_width: float = 1e-4,
     seed: int = 0,
 ) -> Reach | None:
     """Is every trajectory of ``horizon`` steps from ``init`` safe (inside the declared
-    bounds, meeting ``require``) under the network ``policy``?  None when the system is not
-    of the kind handled here (the caller falls back to the general method).
+    bounds, meeting ``require``) under the network (or decision tree) ``policy``?  None
+    when the system is not of the kind handled here (the caller falls back).
 
     Start boxes are split down to ``min_width`` times the start box's widest side.  A
     controller that chatters on its switching surface (sliding mode) keeps some start box
     on the surface at every step; following both actions there admits action sequences no
-    real trajectory takes, and the answer may stay UNKNOWN for long horizons."""
+    real trajectory takes, and the answer may stay UNKNOWN for long horizons.
+
+    With ``error`` (per state variable, in the space's order) the question is about every
+    dynamics whose step lands within ``error`` of the update while the states stay in
+    ``region`` (checked as part of safety): each set carries a radius ``r' = |A| r + error``
+    around its exact image.  Trees only (None for networks).  A violation is still an
+    exact trajectory of the update itself (one member of that family).
+
+    ``start_box`` (inside ``init``'s box) restricts the question to those start states:
+    the pieces of :func:`split_start` are independent tasks over picklable data, so a
+    caller may map this function over any ``concurrent.futures.Executor``; every piece
+    PROVED is the whole PROVED."""
     started = time.perf_counter()
     if not isinstance(policy.actions, Actions) or system.update is None:
         return None
@@ -345,34 +373,57 @@ def closed_loop(
     try:
         updates = _updates(system, names, policy.actions)
         start = _start(system, names)
+        if start_box is not None:
+            inside = all(a <= c <= d <= b for (a, b), (c, d) in zip(start, start_box, strict=True))
+            if len(start_box) != len(start) or not inside:
+                raise SpecError(f"start_box {list(start_box)} is not inside init's box {start}")
+            start = [tuple(b) for b in start_box]  # type: ignore[misc]
         alg = _AffineAlgebra(names, None, None)
         safe_parts = [fold_cond(r, space.variables, alg) for r in require]
     except _NotAffine:
+        return None
+    if error is not None and not isinstance(policy, TreePolicy):
         return None
     bounds_ok = []
     for i, n in enumerate(names):
         var = space.variables[n]
         assert isinstance(var, Real)
-        bounds_ok.append(Atom(Lin.of(-var.hi, {i: Fraction(1)}, {}), "<="))
-        bounds_ok.append(Atom(Lin.of(var.lo, {i: Fraction(-1)}, {}), "<="))
+        lo_i, hi_i = Fraction(var.lo), Fraction(var.hi)
+        if region is not None:  # the model error is bounded only inside the region
+            lo_i, hi_i = max(lo_i, region[i][0]), min(hi_i, region[i][1])
+        bounds_ok.append(Atom(Lin.of(-hi_i, {i: Fraction(1)}, {}), "<="))
+        bounds_ok.append(Atom(Lin.of(lo_i, {i: Fraction(-1)}, {}), "<="))
+    zero = (Fraction(0),) * len(names)
+    eps = tuple(error) if error is not None else zero
     from alignspec.neural.query import conj
 
-    safe_now = conj(safe_parts)
+    # with a model error, the start states must lie in its region too
+    safe_now = conj(safe_parts) if region is None else conj([*safe_parts, *bounds_ok])
     safe_after = conj([*safe_parts, *bounds_ok])
     atoms: set[Lin] = set()
     _atoms(safe_after, atoms)
     # counterexamples first: exact simulations from sampled start states
     rng = random.Random(seed)
-    points = [[(lo + hi) / 2 for lo, hi in start]] + [
+    # the centre, the corners (where the worst case often lies; up to 6 dims) and samples
+    corners = (
+        [[box[(k >> d) & 1] for d, box in enumerate(start)] for k in range(2 ** len(start))]
+        if len(start) <= 6
+        else []
+    )
+    points = [[(lo + hi) / 2 for lo, hi in start], *corners] + [
         [Fraction(rng.uniform(float(lo), float(hi))) for lo, hi in start] for _ in range(samples)
     ]
+    if horizon > 20 and not require:
+        # long horizons: exact rationals grow with every step, so floats screen the samples
+        # and only those leaving the bounds are replayed exactly (sampling only finds)
+        points = [points[k] for k in _float_screen(policy, updates, names, points, space, horizon)]
     for p in points:
         bad = simulate(system, policy, dict(zip(names, p, strict=True)), horizon, require)
         if bad is not None:
             return Reach("violated", bad, seconds=time.perf_counter() - started)
     composed: dict[Affine, nb.FloatNet] = {}
     scale = float(max(hi - lo for lo, hi in start)) or 1.0  # min_width is relative to it
-    stack = [_Item(tuple(start), 0, Affine.identity(len(names)), ())]
+    stack = [_Item(tuple(start), 0, Affine.identity(len(names)), (), zero)]
     processed = 0
     while stack:
         if budget.expired:
@@ -396,7 +447,11 @@ def closed_loop(
         for item in batch:
             cond = safe_now if item.t == 0 else safe_after
             forms = {
-                lin: _range(*item.map.form(_dense(lin, len(names)), lin.const), item.box)
+                lin: _widen(
+                    _range(*item.map.form(_dense(lin, len(names)), lin.const), item.box),
+                    _dense(lin, len(names)),
+                    item.radius,
+                )
                 for lin in atoms
             }
             must, may = _three(cond, forms)
@@ -434,15 +489,54 @@ def closed_loop(
             # a branch that may turn unsafe is refined by splitting its start box instead
             for choice in np.flatnonzero(possible[k]).tolist():
                 label = policy.actions.labels[choice]
+                step = updates[label]
+                radius = item.radius
+                if error is not None:
+                    radius = tuple(
+                        sum((abs(a) * r for a, r in zip(row, radius, strict=True)), e)
+                        for row, e in zip(step.A, eps, strict=True)
+                    )
                 stack.append(
                     _Item(
                         item.box,
                         item.t + 1,
-                        _then(item.map, updates[label]),
+                        _then(item.map, step),
                         (*item.actions, label),
+                        radius,
                     )
                 )
     return Reach("proved", boxes=processed, seconds=time.perf_counter() - started)
+
+
+def _float_screen(
+    policy: MLPPolicy | TreePolicy,
+    updates: Mapping[str, Affine],
+    names: Sequence[str],
+    points: Sequence[Sequence[Fraction]],
+    space: Any,
+    horizon: int,
+) -> list[int]:
+    """Indices of the points whose float trajectory leaves the declared bounds."""
+    assert isinstance(policy.actions, Actions)
+    labels = policy.actions.labels
+    maps = {
+        k: (np.array([[float(a) for a in r] for r in u.A]), np.array([float(c) for c in u.c]))
+        for k, u in updates.items()
+    }
+    lo = np.array([float(space.variables[n].lo) for n in names])
+    hi = np.array([float(space.variables[n].hi) for n in names])
+    x = np.array([[float(v) for v in p] for p in points])
+    flagged = np.zeros(len(points), dtype=bool)
+    for _ in range(horizon):
+        chosen = policy.act_batch(x) if isinstance(policy, MLPPolicy) else tree_act_batch(policy, x)
+        nxt = np.empty_like(x)
+        for k, label in enumerate(labels):
+            m, c = maps[label]
+            rows = chosen == k
+            nxt[rows] = x[rows] @ m.T + c
+        x = nxt
+        flagged |= ((x < lo) | (x > hi)).any(axis=1)
+    return np.flatnonzero(flagged).tolist()
 
 
 _COMPOSED: dict[tuple[Affine, Affine], Affine] = {}
@@ -487,13 +581,20 @@ def _gap(x: Fraction) -> float:
 
 
 def _possible_actions(
-    policy: MLPPolicy, items: Sequence[_Item], composed: dict[Affine, nb.FloatNet]
+    policy: MLPPolicy | TreePolicy, items: Sequence[_Item], composed: dict[Affine, nb.FloatNet]
 ) -> npt.NDArray[np.bool_]:
     """(B, n_actions): which actions the network may pick somewhere on each item's exact
     set ``{M s0 + m : s0 in box}``, from sound CROWN bounds of the output differences of
     the network composed with the map (so the set's shape is kept, not its hull)."""
     assert isinstance(policy.actions, Actions)
     k = len(policy.actions.labels)
+    if isinstance(policy, TreePolicy):  # exact: leaf tests are linear in the start state
+        labels = policy.actions.labels
+        chosen = np.zeros((len(items), k), dtype=bool)
+        for index, item in enumerate(items):
+            for label in tree_actions(policy, item.map.A, item.map.c, item.box, item.radius):
+                chosen[index, labels.index(label)] = True
+        return chosen
     sign = 1.0 if policy.mode == "argmax" else -1.0
     pairs = [(i, j) for i in range(k) for j in range(k) if i != j]
     c = np.zeros((len(pairs), k))
@@ -559,7 +660,7 @@ def _up(x: Fraction) -> float:
 
 def simulate(
     system: Any,
-    policy: MLPPolicy,
+    policy: MLPPolicy | TreePolicy,
     state: Mapping[str, Fraction],
     horizon: int,
     require: Sequence[sympy.Basic],
@@ -581,3 +682,22 @@ def simulate(
         trajectory.append(full)
         s = {n: value_of(system.update[n], scope, full) for n in space.names}
     return None
+
+
+def split_start(box: Sequence[Interval], pieces: int) -> list[tuple[Interval, ...]]:
+    """``box`` halved along its widest side until there are at least ``pieces`` boxes
+    (their union is ``box``): independent ``start_box`` tasks for :func:`closed_loop`."""
+    out: list[tuple[Interval, ...]] = [tuple(box)]
+    while len(out) < pieces:
+        widest = max(out, key=lambda b: max(hi - lo for lo, hi in b))
+        d = max(range(len(widest)), key=lambda j: widest[j][1] - widest[j][0])
+        lo, hi = widest[d]
+        if hi == lo:
+            break
+        mid = (lo + hi) / 2
+        out.remove(widest)
+        out += [
+            tuple((lo, mid) if j == d else b for j, b in enumerate(widest)),
+            tuple((mid, hi) if j == d else b for j, b in enumerate(widest)),
+        ]
+    return out

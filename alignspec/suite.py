@@ -97,4 +97,7 @@ class Single:
 
 def run_single(work: Single) -> Report:
     """``work()``: the function an executor is handed."""
+    from alignspec.execution import roomy_malloc
+
+    roomy_malloc()
     return work()

@@ -210,6 +210,7 @@ def run_share(
     from alignspec.neural.query import translate
     from alignspec.solver import Budget
 
+    execution.roomy_malloc()
     if not _LIMITED:  # one BLAS thread per worker: the workers are the parallelism
         _LIMITED = True
         try:

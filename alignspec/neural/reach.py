@@ -44,7 +44,7 @@ from alignspec.neural.query import (
 )
 from alignspec.neural.refine import refined
 from alignspec.policy.mlp import MLPPolicy
-from alignspec.policy.regions import tree_act_batch, tree_actions
+from alignspec.policy.regions import form_range, tree_act_batch, tree_actions
 from alignspec.policy.tree import TreePolicy
 from alignspec.solver import Budget
 from alignspec.space import Real, State
@@ -94,7 +94,7 @@ class Affine:
         """The exact interval hull of the image of ``box``."""
         out = []
         for row, ci in zip(self.A, self.c, strict=True):
-            out.append(_range(row, ci, box))
+            out.append(form_range(row, ci, box))
         return out
 
 
@@ -104,16 +104,6 @@ def _widen(span: Interval, coef: Sequence[Fraction], radius: Sequence[Fraction])
         return span
     extra = sum((abs(a) * r for a, r in zip(coef, radius, strict=True)), Fraction(0))
     return span[0] - extra, span[1] + extra
-
-
-def _range(coef: Sequence[Fraction], const: Fraction, box: Sequence[Interval]) -> Interval:
-    lo = hi = const
-    for a, (left, right) in zip(coef, box, strict=True):
-        if a >= 0:
-            lo, hi = lo + a * left, hi + a * right
-        else:
-            lo, hi = lo + a * right, hi + a * left
-    return lo, hi
 
 
 class _AffineAlgebra(Algebra[Any, Any]):
@@ -448,7 +438,7 @@ def closed_loop(
             cond = safe_now if item.t == 0 else safe_after
             forms = {
                 lin: _widen(
-                    _range(*item.map.form(_dense(lin, len(names)), lin.const), item.box),
+                    form_range(*item.map.form(_dense(lin, len(names)), lin.const), item.box),
                     _dense(lin, len(names)),
                     item.radius,
                 )

@@ -21,7 +21,8 @@ from alignspec.policy.tree import Leaf, Node, TreePolicy
 Interval = tuple[Fraction, Fraction]
 
 
-def _form_range(row: Sequence[Fraction], const: Fraction, box: Sequence[Interval]) -> Interval:
+def form_range(row: Sequence[Fraction], const: Fraction, box: Sequence[Interval]) -> Interval:
+    """The exact range of ``row . x + const`` over the box ``x in box``."""
     lo = hi = const
     for a, (left, right) in zip(row, box, strict=True):
         if a >= 0:
@@ -53,7 +54,7 @@ def tree_actions(
             out.add(str(node.action))
             return
         i = index[node.variable]
-        lo, hi = _form_range(matrix[i], offset[i], box)
+        lo, hi = form_range(matrix[i], offset[i], box)
         if radius:
             lo, hi = lo - radius[i], hi + radius[i]
         t = node.threshold

@@ -32,8 +32,7 @@ from alignspec.results import Finding
 from alignspec.space import Space, State
 from alignspec.spec import Spec
 from alignspec.symbolic.evaluate import holds, value_of
-from alignspec.symbolic.rename import canonical
-from alignspec.symbolic.shape import condition_degree
+from alignspec.symbolic.shape import checked
 
 # gymnasium is optional: imported here (a SpecError saying how to install it otherwise)
 _Wrapper: Any = _gym().Wrapper
@@ -99,7 +98,7 @@ class Shield(_Wrapper):  # type: ignore[misc]
         self.domain = Space(**self.space.variables, **actions.space.variables)
         self.rules = _rules(spec, require, self.domain)
         self.system = system
-        self.safe = None if safe is None else _condition(safe, self.space, "safe")
+        self.safe = None if safe is None else checked(safe, self.space, "safe", condition=True)
         if (system is None) != (safe is None):
             raise OptionError("the one-step lookahead needs both system= and safe=")
         if system is not None and system.update is None:
@@ -196,14 +195,13 @@ def _state_space(spec: Spec | None, system: TransitionSystem | None, actions: Ac
 def _rules(
     spec: Spec | None, require: Sequence[object], domain: Space
 ) -> list[tuple[str, sympy.Basic]]:
-    rules = [(name, _condition(e, domain, name)) for name, e in spec.requirements] if spec else []
+    rules = (
+        [(name, checked(e, domain, name, condition=True)) for name, e in spec.requirements]
+        if spec
+        else []
+    )
     rules += [
-        (f"require[{i}]", _condition(e, domain, f"require[{i}]")) for i, e in enumerate(require)
+        (f"require[{i}]", checked(e, domain, f"require[{i}]", condition=True))
+        for i, e in enumerate(require)
     ]
     return rules
-
-
-def _condition(cond: object, space: Space, what: str) -> sympy.Basic:
-    expr = canonical(cond, space, "condition")
-    condition_degree(expr, space.variables)
-    return expr

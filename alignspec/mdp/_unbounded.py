@@ -126,6 +126,13 @@ def inductive(
     def finding(verdict: Verdict, message: str, **extra: Any) -> Finding:
         return Finding("inductive", verdict, message, subject=name, elapsed=clock.elapsed, **extra)
 
+    def unreplayed() -> Finding:  # the solver's counterexample failed exact replay
+        return finding(
+            Verdict.UNKNOWN,
+            "inductive: the counterexample did not replay",
+            reason="the counterexample did not replay exactly",
+        )
+
     if result.status == "none":
         return finding(
             Verdict.PROVED,
@@ -145,11 +152,7 @@ def inductive(
     s = {n: result.states["s"][n] for n in system.space.names}
     if not _inside(system, s):  # outside the declared bounds: no action to replay there
         if not invariant.contains(s):
-            return finding(
-                Verdict.UNKNOWN,
-                "inductive: the counterexample did not replay",
-                reason="the counterexample did not replay exactly",
-            )
+            return unreplayed()
         return finding(
             Verdict.VIOLATED,
             f"not an inductive safe invariant: a state of the invariant is unsafe (outside "
@@ -168,11 +171,7 @@ def inductive(
     elif not invariant.contains(t):
         what = "a state of the invariant steps out of it"
     else:
-        return finding(
-            Verdict.UNKNOWN,
-            "inductive: the counterexample did not replay",
-            reason="the counterexample did not replay exactly",
-        )
+        return unreplayed()
     return finding(
         Verdict.VIOLATED,
         f"not an inductive safe invariant: {what}: s = {show(acted)} -> t = {show(t)}",

@@ -12,10 +12,21 @@ share a process (a Dask worker with several threads) take turns instead of corru
 A replaced context is deleted only once no Python object refers to it any more.  Dropping
 it at once let the garbage collector delete it while terms of it were still alive (in
 reference cycles), and a Dask worker spun for minutes inside ``Z3_del_context``.
+
+The cyclic garbage collector is off inside the block.  Python runs a collection in
+whichever thread happens to allocate, and it runs the finalizers of z3 terms caught in
+reference cycles (a caught exception's frames hold its locals), which call
+``Z3_dec_ref``; ctypes releases the GIL during z3 calls, so a collection started by a Dask
+worker's event loop or profiler thread could decrement reference counts inside the very
+context a check was using in its own thread.  z3 contexts are not thread-safe: that race
+can corrupt the context (a worker was seen spinning for minutes in ``~ast_manager`` when
+deleting one).  With the collector off, a check's terms are freed by reference counting
+in its own thread, and cycles are collected after the block, when the context is retired.
 """
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 from collections.abc import Iterator
@@ -34,13 +45,18 @@ def isolated() -> Iterator[None]:
     """Run the block on a fresh z3 context of its own (nested blocks share the outer one)."""
     with _LOCK:
         depth = getattr(_DEPTH, "n", 0)
+        collecting = False
         if depth == 0:
             _retire()
+            collecting = gc.isenabled()
+            gc.disable()
         _DEPTH.n = depth + 1
         try:
             yield
         finally:
             _DEPTH.n = depth
+            if collecting:
+                gc.enable()
 
 
 def _retire() -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import os
 import pickle
 import queue
@@ -16,7 +15,7 @@ import shutil
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
-from contextlib import AbstractContextManager, closing
+from contextlib import AbstractContextManager, ExitStack, closing
 from typing import Any
 
 from alignspec import execution
@@ -43,15 +42,19 @@ class Progress:
         self.stream = stream or sys.stderr
         self.total, self.done = total, 0
         self.running: dict[str, str] = {}
+        self.ended: set[str] = set()
         self.on = hasattr(self.stream, "isatty") and self.stream.isatty()
         self.shown = False
 
     def start(self, spec: str, check: str) -> None:
+        if spec in self.ended:  # a late message: a cluster's events may trail its result
+            return
         self.running[spec] = check
         self.draw()
 
     def finish(self, spec: str) -> None:
         self.done += 1
+        self.ended.add(spec)
         self.running.pop(spec, None)
         self.draw()
 
@@ -127,11 +130,11 @@ def _parallel(
     finished: Callable[[int, Report], None],
     refs: Sequence[Ref] | None,
 ) -> None:
-    manager = None
-    if progress.on and not where.remote:  # workers tell which check they start via a queue
-        manager = multiprocessing.Manager()
-        task = task.reporting_to(manager.Queue())
-    try:
+    with ExitStack() as stack:
+        received = None
+        if progress.on:  # workers tell which check they start: the line names it
+            sender, received = stack.enter_context(execution.messages(where))
+            task = task.reporting_to(sender)
         items: Sequence[Target | Ref] = specs
         if where.remote:
             travelling = list(range(len(specs)))
@@ -139,7 +142,7 @@ def _parallel(
         else:
             travelling = [i for i, s in enumerate(specs) if _picklable(s)]
         results = completed(
-            where, task, [items[i] for i in travelling], tick=lambda: _drain(task.events, progress)
+            where, task, [items[i] for i in travelling], tick=lambda: _drain(received, progress)
         )
         sent = set(travelling)
         staying = [i for i in range(len(specs)) if i not in sent]
@@ -154,9 +157,6 @@ def _parallel(
         with closing(results):
             for k, report in results:
                 finished(travelling[k], report)
-    finally:
-        if manager is not None:
-            manager.shutdown()
 
 
 def _drain(events: Any, progress: Progress) -> None:
@@ -215,19 +215,7 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="run specs on N local processes (with --dask: N workers; default the cores)",
     )
-    where = c.add_mutually_exclusive_group()
-    where.add_argument(
-        "--scheduler",
-        default=None,
-        metavar="ADDRESS",
-        help="run specs on the Dask cluster of this scheduler (e.g. tcp://host:8786); "
-        "needs alignspec[dask] and the spec files at the same paths on the workers",
-    )
-    where.add_argument(
-        "--dask",
-        action="store_true",
-        help="run specs on a Dask LocalCluster of -j worker processes on this machine",
-    )
+    _cluster_options(c, "run specs on")
     c.add_argument("--json", action="store_true", help="print one JSON document (--format json)")
     c.add_argument(
         "--format",
@@ -295,8 +283,10 @@ def _parser() -> argparse.ArgumentParser:
         "--jobs",
         type=int,
         default=None,
-        help="worker processes for branch and bound (default: the cores there are)",
+        help="worker processes for branch and bound (default: the cores there are; "
+        "with --dask: that many workers)",
     )
+    _cluster_options(v, "share branch and bound with")
     r = sub.add_parser("recheck", help="re-decide stored certificates with z3 (and cvc5)")
     r.add_argument("proofs", nargs="?", default="proofs", metavar="DIR")
     r.add_argument(
@@ -306,6 +296,31 @@ def _parser() -> argparse.ArgumentParser:
         "a solver that is not installed fails the re-check)",
     )
     return parser
+
+
+def _cluster_options(command: argparse.ArgumentParser, what: str) -> None:
+    """--scheduler ADDRESS | --dask: the Dask cluster a command sends its work to."""
+    where = command.add_mutually_exclusive_group()
+    where.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help=f"{what} the Dask cluster of this scheduler (e.g. tcp://host:8786); needs "
+        "alignspec[dask] and the same files at the same paths on the workers",
+    )
+    where.add_argument(
+        "--dask",
+        action="store_true",
+        help=f"{what} a Dask LocalCluster of -j worker processes on this machine",
+    )
+
+
+def _no_jobs_with_scheduler(args: argparse.Namespace) -> None:
+    if args.scheduler is not None and args.jobs is not None:
+        raise SpecError(
+            f"--jobs cannot be given with --scheduler: the cluster at {args.scheduler} has "
+            "the workers it has (start more with `dask worker ADDRESS`)"
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -365,7 +380,11 @@ def _vnn(args: argparse.Namespace) -> int:
         raise SpecError("--timeout must be > 0")
     if args.jobs is not None and args.jobs < 1:
         raise SpecError("--jobs must be >= 1")
-    result = check_instance(args.network, args.property, timeout=args.timeout, jobs=args.jobs)
+    _no_jobs_with_scheduler(args)
+    executor = args.scheduler or ("dask" if args.dask else None)
+    result = check_instance(
+        args.network, args.property, timeout=args.timeout, jobs=args.jobs, executor=executor
+    )
     print(result.answer)
     if result.answer == "sat":
         print(result.counterexample())
@@ -408,11 +427,7 @@ def _check_map(axes: tuple[str, ...], specs: list[Any]) -> None:
 def _check(args: argparse.Namespace) -> int:
     if (args.jobs is not None and args.jobs < 1) or args.points < 2:
         raise SpecError("--jobs must be >= 1 and --points >= 2")
-    if args.scheduler is not None and args.jobs is not None:
-        raise SpecError(
-            f"--jobs cannot be given with --scheduler: the cluster at {args.scheduler} has "
-            "the workers it has (start more with `dask worker ADDRESS`)"
-        )
+    _no_jobs_with_scheduler(args)
     checks = None
     if args.checks:
         checks = tuple(c.strip() for c in args.checks.split(",") if c.strip())

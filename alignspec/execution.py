@@ -24,8 +24,10 @@ work never submits to the cluster from inside the cluster.
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import sys
+import uuid
 from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import (
     FIRST_COMPLETED,
@@ -220,6 +222,57 @@ def _as_completed(
     finally:
         for future in futures:
             future.cancel()  # a no-op for finished ones; a Dask task is cancelled too
+
+
+@contextmanager
+def messages(where: Pool) -> Iterator[tuple[Any, Any]]:
+    """A channel from tasks back to this process, for the progress line: ``(sender,
+    receiver)``.  A task calls ``sender.put(item)``; here ``receiver.get_nowait()`` returns
+    the items (``queue.Empty`` when none is waiting).  On local processes it is a
+    multiprocessing manager's queue; on Dask, the workers' event log (an item must be made
+    of strings, numbers, lists: it arrives as a tuple)."""
+    if where.executor is None:
+        here: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        yield here, here
+    elif where.remote:
+        topic = f"alignspec-{uuid.uuid4().hex}"
+        arrived: queue.SimpleQueue[Any] = queue.SimpleQueue()
+
+        def receive(event: tuple[float, Any]) -> None:
+            item = event[1]
+            arrived.put(tuple(item) if isinstance(item, list) else item)
+
+        where.client.subscribe_topic(topic, receive)
+        try:
+            yield _WorkerEvents(topic), arrived
+        finally:
+            where.client.unsubscribe_topic(topic)
+    else:
+        import multiprocessing
+
+        manager = multiprocessing.Manager()
+        try:
+            shared = manager.Queue()
+            yield shared, shared
+        finally:
+            manager.shutdown()
+
+
+@attrs.frozen
+class _WorkerEvents:
+    """What a task on a Dask worker sends its messages through: the worker's event log
+    under ``topic``, relayed by the scheduler to the client subscribed to it."""
+
+    topic: str
+
+    def put(self, item: Any) -> None:
+        from distributed import get_worker
+
+        try:
+            worker = get_worker()
+        except ValueError:  # not on a worker (a task run in the client): nobody to tell
+            return
+        worker.log_event(self.topic, item)
 
 
 def batches(items: Sequence[T], count: int) -> list[list[T]]:

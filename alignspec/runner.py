@@ -96,8 +96,8 @@ def check(
     address (``"tcp://host:8786"``), ``"dask"`` for a LocalCluster, or any
     ``concurrent.futures.Executor`` (see :mod:`alignspec.execution`).  The spec travels
     pickled (Dask uses cloudpickle for what a script defines); the Report is the one this
-    process would give, its findings in the same order.  An MDP bundle or Trajectories
-    question is one task.
+    process would give, its findings in the same order.  An MDP bundle's checks are a
+    task each; a Trajectories question is one task.
     """
     options: dict[str, Any] = dict(
         policy=policy,
@@ -145,8 +145,15 @@ def _check(
             given,
             takes=(),
         )
-        note(", ".join(spec.checks if checks is None else checks))
-        return runs.whole(functools.partial(spec.check, checks=checks, budget=budget))
+        names = spec.check_names(checks)
+        note(", ".join(names))
+        if not runs.shared(spec):
+            return _call(functools.partial(spec.check, checks=names, budget=budget))
+        # on a pool each check is a task (they share nothing but the model, which travels)
+        parts = runs.each([functools.partial(spec.check, checks=[n], budget=budget) for n in names])
+        return Report(
+            spec.label, tuple(f for p in parts for f in p.findings), spec.expect, spec.source
+        )
     if isinstance(spec, Trajectories):
         note("bmc")
         return _trajectories(spec, given, checks, budget, samples, runs)
@@ -334,10 +341,18 @@ class _Runs:
 
     def whole(self, work: Callable[[], Report]) -> Report:
         """A bundle whose checks run together: one task."""
+        return self.each([work])[0] if self.shared(work) else _call(work)
+
+    def shared(self, obj: object) -> bool:
+        """Will work made of ``obj`` go to the pool (there is one, and ``obj`` reaches it)?"""
         where = self.where
-        if where is None or where.executor is None or not _travels(where, work):
-            return _call(work)
-        return next(completed(where, _call, [work]))[1]
+        return where is not None and where.executor is not None and _travels(where, obj)
+
+    def each(self, works: Sequence[Callable[[], Report]]) -> list[Report]:
+        """Reports of ``works`` run as tasks on the pool, in the order of ``works``."""
+        assert self.where is not None
+        found = dict(completed(self.where, _call, works))
+        return [found[i] for i in range(len(works))]
 
 
 def _call(work: Callable[[], Report]) -> Report:

@@ -49,10 +49,17 @@ def check_instance(
     *,
     timeout: float | None = None,
     jobs: int | None = 1,
+    executor: object = None,
 ) -> VnnResult:
     """Decide one instance: is some input of the property's region unsafe?
 
-    ``jobs`` worker processes share the branch and bound (None: one per core)."""
+    ``jobs`` local worker processes share the branch and bound (None: one per core).
+    With ``executor`` (what :func:`alignspec.execution.pool` takes: ``"dask"``, a
+    scheduler address, a ``distributed.Client``, an Executor of processes) its workers
+    do, and ``jobs`` is the worker count of a ``"dask"`` LocalCluster (1 or None: one
+    per core; a cluster of one worker would share nothing).  Starting a cluster counts
+    against ``timeout``, as it does against the caller's clock."""
+    from alignspec import execution
     from alignspec.inner import verify
     from alignspec.neural.parallel import cores, workers
     from alignspec.neural.vnnlib import load
@@ -60,7 +67,12 @@ def check_instance(
     started = time.perf_counter()
     budget = Budget(timeout=timeout).start()
     policy, spec, region = load(onnx_path, vnnlib_path)
-    with workers(jobs=cores() if jobs is None else jobs):
+    place = (
+        workers(jobs=cores() if jobs is None else jobs)
+        if executor is None
+        else execution.on(executor, jobs=None if jobs == 1 else jobs)
+    )
+    with place:
         finding = verify(policy, spec, region, budget=budget, samples=0)
     seconds = time.perf_counter() - started
     if finding.verdict is Verdict.PROVED:

@@ -19,6 +19,7 @@ from alignspec.loader import fetch, locate
 distributed = pytest.importorskip("distributed")
 
 ROOT = Path(__file__).resolve().parent.parent
+ACAS = ROOT.parent / "shared" / "benchmarks" / "acasxu"
 BUDGET = al.Budget(timeout=cli.DEFAULT_TIMEOUT)  # what `alignspec check` gives every check
 
 
@@ -140,6 +141,25 @@ def test_checks_of_one_spec_as_tasks(client):
     assert plain(there.to_dict()) == plain(here.to_dict())
 
 
+def test_an_mdp_bundles_checks_are_tasks_each(client):
+    bundle = next(t for t, _ in locate([str(ROOT / "specs" / "frozenlake.py")]))
+    assert isinstance(bundle, al.MDPSpec) and len(bundle.check_names()) == 3
+    here = al.check(bundle)
+    with execution.pool(client) as where:
+        sent = []
+        original = where.executor.submit
+
+        def counting(fn, *args, **kwargs):
+            sent.append(args)
+            return original(fn, *args, **kwargs)
+
+        where.executor.submit = counting
+        there = al.check(bundle, executor=where)
+    assert len(sent) == 3  # regret, hackable and forbidden: one task each
+    assert plain(there.to_dict()) == plain(here.to_dict())
+    assert [f.check for f in there.findings] == ["regret", "hackable", "forbidden"]
+
+
 def test_curve_points_and_neural_shares_on_the_cluster(client, monkeypatch):
     from alignspec.neural import bab
 
@@ -174,6 +194,81 @@ def test_curve_points_and_neural_shares_on_the_cluster(client, monkeypatch):
         if expected is al.Verdict.VIOLATED:
             assert policy.act(shared.witness["s"])["f"] > limit
     assert sent and set(sent) == {2}  # rounds were dealt to both workers
+
+
+@pytest.mark.skipif(not ACAS.exists(), reason="the ACAS Xu benchmark is not beside this checkout")
+@pytest.mark.parametrize(("net", "prop", "answer"), [("1_1", "1", "unsat"), ("1_9", "4", "sat")])
+def test_vnn_shares_its_branch_and_bound_with_the_cluster(
+    client, net, prop, answer, capsys, monkeypatch
+):
+    from alignspec.neural import bab
+    from alignspec.neural.vnnlib import read
+
+    monkeypatch.setattr(bab, "DEFAULT", bab.Settings(warmup=0.0, share=0.2))
+    sent = []
+    original = bab._Run._parallel
+    monkeypatch.setattr(
+        bab._Run, "_parallel", lambda run, jobs: sent.append(jobs) or original(run, jobs)
+    )
+    onnx = ACAS / "onnx" / f"ACASXU_run2a_{net}_batch_2000.onnx"
+    vnnlib = ACAS / "vnnlib" / f"prop_{prop}.vnnlib"
+    code = cli.main(["vnn", str(onnx), str(vnnlib), "--scheduler", client.scheduler.address])
+    out, _ = capsys.readouterr()
+    assert out.splitlines()[0] == answer and code == {"unsat": 0, "sat": 1}[answer]
+    assert sent and set(sent) == {2}  # its rounds went to the cluster's two workers
+    if answer == "sat":  # the counterexample printed is one, by VNN-LIB's own reading
+        values = dict(
+            line.strip(" ()").split() for line in out.splitlines()[1:] if line.strip(" ()")
+        )
+        xs = [float(values[f"X_{i}"]) for i in range(5)]
+        ys = [float(values[f"Y_{j}"]) for j in range(5)]
+        assert read(vnnlib).violated_at(xs, ys)
+
+
+def test_vnn_refuses_jobs_with_a_scheduler(capsys):
+    code = cli.main(["vnn", "n.onnx", "p.vnnlib", "--scheduler", "tcp://x:1", "-j", "2"])
+    assert code == 2 and "--jobs cannot be given with --scheduler" in capsys.readouterr().err
+
+
+def _tell(item):
+    sender, message = item
+    sender.put(message)
+    return message[1]
+
+
+def test_tasks_on_the_cluster_message_the_client(client):
+    """The progress line's channel: what a task puts on a worker arrives here, as a tuple."""
+    import queue
+    import time
+
+    with execution.pool(client) as where, execution.messages(where) as (sender, received):
+        items = [(sender, ("spec-a", "regret")), (sender, ("spec-b", "hacking"))]
+        assert sorted(r for _, r in execution.completed(where, _tell, items)) == [
+            "hacking",
+            "regret",
+        ]
+        got, waited = [], time.monotonic()
+        while len(got) < 2 and time.monotonic() - waited < 30:  # events trail the results
+            try:
+                got.append(received.get(timeout=0.1))
+            except queue.Empty:
+                pass
+    assert sorted(got) == [("spec-a", "regret"), ("spec-b", "hacking")]
+
+
+def test_a_message_that_trails_its_spec_does_not_bring_it_back(monkeypatch):
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    tty = Terminal()
+    progress = cli.Progress(2, tty)
+    progress.start("a", "regret")
+    progress.finish("a")
+    progress.put(("a", "hacking"))  # from a cluster, after a's report came back
+    assert progress.running == {} and tty.getvalue().split("\r\033[K")[-1] == "[1/2]"
 
 
 def test_a_worker_with_a_different_file_refuses_it(tmp_path, monkeypatch):

@@ -67,9 +67,9 @@ class MDPSpec:
     def label(self) -> str:
         return self.name or "<unnamed MDP spec>"
 
-    def check(self, checks: Sequence[str] | None = None, budget: Budget | None = None) -> Report:
-        """The named ``checks`` (default: the bundle's own, plus forbidden when ``forbid`` is
-        given), with ``budget`` for the ones that query a solver."""
+    def check_names(self, checks: Sequence[str] | None = None) -> tuple[str, ...]:
+        """The checks :meth:`check` runs for ``checks`` (refused: names it does not know,
+        and forbidden without ``forbid``)."""
         names = (
             tuple(checks)
             if checks is not None
@@ -82,6 +82,12 @@ class MDPSpec:
             )
         if "forbidden" in names and self.forbid is None:
             raise OptionError(f"the forbidden check needs MDPSpec(forbid=...) ({self.label!r})")
+        return names
+
+    def check(self, checks: Sequence[str] | None = None, budget: Budget | None = None) -> Report:
+        """The named ``checks`` (default: the bundle's own, plus forbidden when ``forbid`` is
+        given), with ``budget`` for the ones that query a solver."""
+        names = self.check_names(checks)
         m, rs, ri = self.mdp, self.specified, self.intended
         runners: dict[str, Callable[[], Finding]] = {
             "regret": lambda: regret(m, rs, ri, budget=budget),

@@ -2,34 +2,37 @@
 
 The suite is the bundled specs plus generated ones (at least 40 in all, written as spec
 files to a temporary directory, so Dask's workers load them by path as they would on a
-cluster).  It runs on 1, 2 and 4 workers of a local process pool and of a Dask
-LocalCluster (one thread per worker), and once in this process for reference; every run
-must give the reference report (seconds and solver statistics aside).  The neural job is
-one ACAS Xu instance whose branch and bound deals its open boxes to the workers.
+cluster).  Each run is the command a user or a CI job runs, timed from the start of its
+process to its exit (imports, collecting the specs, starting workers, checking, printing):
+
+- ``alignspec check DIRS -j 1`` (the reference report) and ``-j N`` (N local processes);
+- ``--dask -j N``: a Dask LocalCluster of N workers started and stopped by the command;
+- ``--scheduler ADDRESS`` twice on a cluster of N workers kept between the runs, as a
+  CI's scheduler and workers are: the first run's workers import alignspec and load the
+  spec files; the second finds them loaded.
+
+Every run's report must equal the ``-j 1`` report (seconds and solver statistics aside).
+The neural job is one ACAS Xu instance whose branch and bound deals its open boxes to
+the workers, run ``--repeats`` times on each started pool: the first run, and the median
+of the others (it deals boxes in timed rounds, so single runs vary by a second or more).
 
     python bench/distributed.py [--workers 1,2,4] [--generated 26] [--net 1_1 --prop 6]
-                                [--skip-suite] [--skip-neural]
-
-Suite times are end to end for a run on a started pool, twice on each pool: the first run
-pays for what a fresh worker lacks (a Dask worker imports alignspec and loads the spec
-files; a local pool's forked workers have them already), the second shows a cluster that
-is kept between runs.  Starting a pool is timed apart.  Prints, per worker count: wall
-seconds, speed-up over this process alone, efficiency (speed-up / workers) and Dask's
-overhead against the local pool.  The neural job is timed once per setting (its
-branch and bound deals boxes in timed rounds: expect noise of a few seconds).
+                                [--repeats 3] [--skip-suite] [--skip-neural]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import statistics
+import subprocess
 import sys
 import tempfile
 import textwrap
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -84,86 +87,104 @@ def plain(doc: Any) -> Any:
     return doc
 
 
-@contextmanager
-def local_pool(n: int) -> Iterator[Any]:
-    """The pool ``alignspec check -j N`` uses (N worker processes, even for N = 1)."""
-    from alignspec.execution import Pool, _ignore_sigint
-
-    executor = ProcessPoolExecutor(max_workers=n, initializer=_ignore_sigint)
-    try:
-        yield Pool(executor, n, "processes")
-    finally:
-        executor.shutdown(cancel_futures=True)
-
-
-@contextmanager
-def dask_pool(n: int) -> Iterator[Any]:
-    from alignspec import execution
-
-    with execution.pool("dask", jobs=n) as where:
-        yield where
-
-
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     started = time.perf_counter()
     out = fn()
     return time.perf_counter() - started, out
 
 
+def cli_run(paths: list[str], *where: str) -> tuple[float, Any]:
+    """``alignspec check PATHS --format json WHERE...`` in a fresh process, timed from its
+    start to its exit (what a user or a CI job pays); returns (seconds, report document)."""
+    command = [sys.executable, "-m", "alignspec", "check", *paths, "--format", "json", *where]
+    seconds, done = timed(lambda: subprocess.run(command, capture_output=True, text=True))
+    if done.returncode not in (0, 1) or not done.stdout.startswith("{"):
+        print(f"  {' '.join(where)}: FAILED ({done.returncode})\n{done.stderr[-2000:]}")
+        sys.exit(1)
+    return seconds, plain(json.loads(done.stdout)["specs"])
+
+
+def spread(times: list[float]) -> str:
+    """``median s (min-max)`` of a setting's runs."""
+    if len(times) == 1:
+        return f"{times[0]:.2f} s"
+    return f"{statistics.median(times):.2f} s ({min(times):.2f}-{max(times):.2f})"
+
+
 def suite(args: argparse.Namespace, counts: list[int]) -> None:
-    import alignspec as al
-    from alignspec import cli
-    from alignspec.engine import SAMPLES
-    from alignspec.loader import locate
+    import distributed
 
     folder = Path(tempfile.mkdtemp(prefix="alignspec-bench-")) / "specs"
     folder.mkdir()
     generate(folder, args.generated)
-    located = locate([str(ROOT / "specs"), str(folder)])
-    specs, refs = [t for t, _ in located], [r for _, r in located]
-    task = cli._Task(al.Budget(timeout=cli.DEFAULT_TIMEOUT), SAMPLES, 20, None)
-    print(f"suite: {len(specs)} specs ({args.generated} generated in {folder})", flush=True)
+    paths = [str(ROOT / "specs"), str(folder)]
+    repeats = max(1, args.repeats)
+    base_runs, reference = [], None
+    for _ in range(repeats):
+        seconds, doc = cli_run(paths, "-j", "1")
+        reference = doc if reference is None else reference
+        if doc != reference:
+            print("  -j 1: REPORTS DIFFER BETWEEN RUNS", flush=True)
+            sys.exit(1)
+        base_runs.append(seconds)
+    base = statistics.median(base_runs)
+    print(f"suite: {len(reference)} specs ({args.generated} generated in {folder})", flush=True)
+    print(f"  alignspec check -j 1: {spread(base_runs)}", flush=True)
 
-    first, reports = timed(lambda: cli.run(specs, task))
-    reference = [plain(r.to_dict()) for r in reports]
-    base, again = timed(lambda: cli.run(specs, task))  # warm, as the pools' second runs
-    assert [plain(r.to_dict()) for r in again] == reference
-    print(f"  this process alone: first run {first:6.2f} s, second run {base:6.2f} s", flush=True)
+    def same(name: str, doc: Any) -> None:
+        if doc != reference:
+            print(f"  {name}: REPORT DIFFERS FROM THE -j 1 REPORT", flush=True)
+            sys.exit(1)
+
     rows = []
     for n in counts:
-        row: dict[str, float] = {"n": n}
-        for kind, opener in (("pool", local_pool), ("dask", dask_pool)):
-            with ExitStack() as stack:
-                row[f"{kind}_start"], opened = timed(lambda: stack.enter_context(opener(n)))
-                for run in ("cold", "warm"):  # a fresh pool, then the same pool again
-                    seconds, reports = timed(
-                        lambda: cli.run(specs, task, opened, refs=refs if kind == "dask" else None)
-                    )
-                    if [plain(r.to_dict()) for r in reports] != reference:
-                        print(f"  {kind} x{n}: REPORT DIFFERS FROM THE REFERENCE", flush=True)
-                        sys.exit(1)
-                    row[f"{kind}_{run}"] = seconds
-            print(
-                f"  {kind} x{n}: start {row[f'{kind}_start']:5.2f} s, first run "
-                f"{row[f'{kind}_cold']:6.2f} s, second run {row[f'{kind}_warm']:6.2f} s; "
-                "reports identical to this process's",
-                flush=True,
-            )
+        runs: dict[str, list[float]] = {"pool": [], "fresh": [], "kept": []}
+        # a cluster kept between runs, as a CI's scheduler and workers are
+        cluster = distributed.LocalCluster(
+            n_workers=n, threads_per_worker=1, dashboard_address=None, silence_logs=40
+        )
+        try:
+            address = cluster.scheduler_address
+            kept_first, doc = cli_run(paths, "--scheduler", address)
+            same(f"--scheduler x{n}", doc)
+            for _ in range(repeats):  # interleaved, so the machine's drift hits all alike
+                for kind, where in (
+                    ("pool", ["-j", str(n)]),
+                    ("fresh", ["--dask", "-j", str(n)]),
+                    ("kept", ["--scheduler", address]),
+                ):
+                    seconds, doc = cli_run(paths, *where)
+                    same(" ".join(where), doc)
+                    runs[kind].append(seconds)
+        finally:
+            cluster.close()
+        row = {kind: statistics.median(times) for kind, times in runs.items()}
+        row["n"], row["kept_first"] = n, kept_first
+        print(
+            f"  {n} worker(s): -j {spread(runs['pool'])}; --dask {spread(runs['fresh'])}; "
+            f"--scheduler first {kept_first:.2f} s, again {spread(runs['kept'])}; every "
+            "report identical to -j 1's",
+            flush=True,
+        )
         rows.append(row)
-    print(f"\nsuite of {len(specs)} specs: this process alone {base:.2f} s (second run)")
     print(
-        "| workers | pool first / second s | dask first / second s | speed-up pool / dask "
-        "(second) | efficiency pool / dask | dask overhead first / second |"
+        f"\nsuite of {len(reference)} specs, end to end, medians of {repeats} runs: "
+        f"alignspec check -j 1 {base:.2f} s"
     )
-    print("|---|---|---|---|---|---|")
+    print(
+        "| workers | -j N s | --dask s | --scheduler first / again s | speed-up -j / "
+        "--scheduler again | efficiency -j / --scheduler again | overhead vs -j: --dask, "
+        "--scheduler first / again |"
+    )
+    print("|---|---|---|---|---|---|---|")
     for r in rows:
         n = int(r["n"])
         print(
-            f"| {n} | {r['pool_cold']:.2f} / {r['pool_warm']:.2f} | {r['dask_cold']:.2f} / "
-            f"{r['dask_warm']:.2f} | {base / r['pool_warm']:.2f} / {base / r['dask_warm']:.2f} | "
-            f"{base / r['pool_warm'] / n:.2f} / {base / r['dask_warm'] / n:.2f} | "
-            f"{r['dask_cold'] / r['pool_cold'] - 1:+.1%} / "
-            f"{r['dask_warm'] / r['pool_warm'] - 1:+.1%} |"
+            f"| {n} | {r['pool']:.2f} | {r['fresh']:.2f} | {r['kept_first']:.2f} / "
+            f"{r['kept']:.2f} | {base / r['pool']:.2f} / {base / r['kept']:.2f} | "
+            f"{base / r['pool'] / n:.2f} / {base / r['kept'] / n:.2f} | "
+            f"{r['fresh'] / r['pool'] - 1:+.1%}, {r['kept_first'] / r['pool'] - 1:+.1%} / "
+            f"{r['kept'] / r['pool'] - 1:+.1%} |"
         )
     print(flush=True)
 
@@ -193,44 +214,42 @@ def neural(args: argparse.Namespace, counts: list[int]) -> None:
     for n in [c for c in counts if c > 1]:  # one worker is this process: no rounds are dealt
         row: dict[str, float] = {"n": n}
         for kind in ("pool", "dask"):
-            times = []
-            for _ in range(1):
-                if kind == "pool":
-                    with workers(jobs=n):  # starts (and warms) its fork-server pool first
-                        seconds, finding = timed(decide)
+            with ExitStack() as stack:
+                if kind == "pool":  # starts (and warms) its fork-server pool first
+                    stack.enter_context(workers(jobs=n))
                 else:
-                    with (
-                        execution.pool("dask", jobs=n) as where,
-                        workers(jobs=n, executor=where.executor),
-                    ):
-                        seconds, finding = timed(decide)
-                if finding.verdict is not verdict or "workers_failed" in finding.stats:
-                    print(f"  {kind} x{n}: {finding.verdict} {dict(finding.stats)}: WRONG")
-                    sys.exit(1)
-                times.append(seconds)
-            row[kind] = min(times)
+                    where = stack.enter_context(execution.pool("dask", jobs=n))
+                    stack.enter_context(workers(jobs=n, executor=where.executor))
+                times = []
+                for _ in range(args.repeats):
+                    seconds, finding = timed(decide)
+                    if finding.verdict is not verdict or "workers_failed" in finding.stats:
+                        print(f"  {kind} x{n}: {finding.verdict} {dict(finding.stats)}: WRONG")
+                        sys.exit(1)
+                    times.append(seconds)
+            row[f"{kind}_first"] = times[0]
+            row[f"{kind}_again"] = statistics.median(times[1:] or times)
             print(
-                f"  {kind} x{n}: {row[kind]:7.2f} s, speed-up {base / row[kind]:4.2f}, "
-                f"efficiency {base / row[kind] / n:4.2f}",
+                f"  {kind} x{n}: " + ", ".join(f"{t:.2f}" for t in times) + " s; first "
+                f"{times[0]:.2f} s, again (median) {row[f'{kind}_again']:.2f} s, speed-up "
+                f"{base / row[f'{kind}_again']:4.2f}",
                 flush=True,
             )
         rows.append(row)
-    table("neural", base, rows)
-
-
-def table(name: str, base: float, rows: list[dict[str, float]]) -> None:
-    print(f"\n{name}: alone {base:.2f} s")
+    print(f"\nneural: alone {base:.2f} s; runs after the first: the median of {args.repeats - 1}")
     print(
-        "| workers | pool s | dask s | pool speed-up | dask speed-up | dask efficiency "
-        "| dask overhead vs pool |"
+        "| workers | pool first / again s | dask first / again s | speed-up pool / dask "
+        "(again) | efficiency pool / dask | dask overhead first / again |"
     )
-    print("|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|")
     for r in rows:
         n = int(r["n"])
-        over = r["dask"] / r["pool"] - 1
         print(
-            f"| {n} | {r['pool']:.2f} | {r['dask']:.2f} | {base / r['pool']:.2f} | "
-            f"{base / r['dask']:.2f} | {base / r['dask'] / n:.2f} | {over:+.1%} |"
+            f"| {n} | {r['pool_first']:.2f} / {r['pool_again']:.2f} | {r['dask_first']:.2f} / "
+            f"{r['dask_again']:.2f} | {base / r['pool_again']:.2f} / {base / r['dask_again']:.2f} "
+            f"| {base / r['pool_again'] / n:.2f} / {base / r['dask_again'] / n:.2f} | "
+            f"{r['dask_first'] / r['pool_first'] - 1:+.1%} / "
+            f"{r['dask_again'] / r['pool_again'] - 1:+.1%} |"
         )
     print(flush=True)
 
@@ -241,6 +260,9 @@ def main() -> int:
     parser.add_argument("--generated", type=int, default=26)
     parser.add_argument("--net", default="1_1")
     parser.add_argument("--prop", default="6")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="runs per setting (medians are reported)"
+    )
     parser.add_argument("--skip-neural", action="store_true")
     parser.add_argument("--skip-suite", action="store_true")
     args = parser.parse_args()

@@ -377,13 +377,25 @@ def _dask(address: str, jobs: int) -> Iterator[Pool]:
             masked = _block_sigint()
             handler = signal.signal(signal.SIGINT, signal.SIG_IGN)
             try:
-                cluster = distributed.LocalCluster(
-                    n_workers=jobs,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=None,
-                    silence_logs=40,  # logging.ERROR: no start-up chatter on stderr
-                )
+                import dask
+
+                # No dashboard shows the workers' statistical profile, and its sampling
+                # thread costs each worker a few percent of a core, busy or idle.
+                with dask.config.set({"distributed.worker.profile.enabled": False}):
+                    cluster = distributed.LocalCluster(
+                        n_workers=jobs,
+                        threads_per_worker=1,
+                        processes=True,
+                        dashboard_address=None,
+                        silence_logs=40,  # logging.ERROR: no start-up chatter on stderr
+                    )
+            except (RuntimeError, OSError) as err:  # Dask says only "Nanny failed to start"
+                raise ClusterError(
+                    f"a Dask LocalCluster of {jobs} worker(s) could not start ({err}): its "
+                    "workers are fresh interpreters that import the main script again, so "
+                    "a script that starts one must keep its work under "
+                    "`if __name__ == '__main__':` (and cannot be read from stdin)"
+                ) from None
             finally:
                 signal.signal(signal.SIGINT, handler)
                 _restore(masked)

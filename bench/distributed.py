@@ -212,27 +212,32 @@ def neural(args: argparse.Namespace, counts: list[int]) -> None:
     print(f"  this process alone: {base:7.2f} s ({verdict})", flush=True)
     rows = []
     for n in [c for c in counts if c > 1]:  # one worker is this process: no rounds are dealt
-        row: dict[str, float] = {"n": n}
-        for kind in ("pool", "dask"):
-            with ExitStack() as stack:
-                if kind == "pool":  # starts (and warms) its fork-server pool first
-                    stack.enter_context(workers(jobs=n))
-                else:
-                    where = stack.enter_context(execution.pool("dask", jobs=n))
-                    stack.enter_context(workers(jobs=n, executor=where.executor))
-                times = []
-                for _ in range(args.repeats):
-                    seconds, finding = timed(decide)
+        times: dict[str, list[float]] = {"pool": [], "dask": []}
+        boxes: dict[str, list[int]] = {"pool": [], "dask": []}
+        with ExitStack() as stack:
+            stack.enter_context(workers(jobs=n))  # starts (and warms) the fork-server pool
+            cluster = stack.enter_context(execution.pool("dask", jobs=n))
+            for _ in range(args.repeats):  # interleaved, so the machine's drift hits both
+                for kind in ("pool", "dask"):
+                    with workers(jobs=n, executor=cluster.executor if kind == "dask" else None):
+                        seconds, finding = timed(decide)
                     if finding.verdict is not verdict or "workers_failed" in finding.stats:
                         print(f"  {kind} x{n}: {finding.verdict} {dict(finding.stats)}: WRONG")
                         sys.exit(1)
-                    times.append(seconds)
-            row[f"{kind}_first"] = times[0]
-            row[f"{kind}_again"] = statistics.median(times[1:] or times)
+                    times[kind].append(seconds)
+                    boxes[kind].append(int(finding.stats.get("boxes", 0)))
+        row: dict[str, float] = {"n": n}
+        for kind in ("pool", "dask"):
+            row[f"{kind}_first"] = times[kind][0]
+            row[f"{kind}_again"] = statistics.median(times[kind][1:] or times[kind])
             print(
-                f"  {kind} x{n}: " + ", ".join(f"{t:.2f}" for t in times) + " s; first "
-                f"{times[0]:.2f} s, again (median) {row[f'{kind}_again']:.2f} s, speed-up "
-                f"{base / row[f'{kind}_again']:4.2f}",
+                f"  {kind} x{n}: "
+                + ", ".join(f"{t:.2f}" for t in times[kind])
+                + " s ("
+                + ", ".join(str(b) for b in boxes[kind])
+                + " boxes); first "
+                f"{times[kind][0]:.2f} s, again (median) {row[f'{kind}_again']:.2f} s, "
+                f"speed-up {base / row[f'{kind}_again']:4.2f}",
                 flush=True,
             )
         rows.append(row)

@@ -308,6 +308,21 @@ def test_unusable_executors_are_typed_errors(monkeypatch):
             pass
 
 
+def test_a_local_cluster_that_cannot_start_is_a_cluster_error():
+    """Its workers import the main script again: from stdin they cannot, and Dask said only
+    'Nanny failed to start'."""
+    import subprocess
+
+    script = "from alignspec import execution\nwith execution.pool('dask', jobs=1): pass\n"
+    done = subprocess.run(
+        [sys.executable, "-"], input=script, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 1
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("alignspec.errors.ClusterError: a Dask LocalCluster of 1 worker(s)")
+    assert "if __name__ == '__main__':" in last
+
+
 def test_an_unreachable_scheduler_is_a_cluster_error(monkeypatch, capsys):
     monkeypatch.setattr(execution, "CONNECT_TIMEOUT", 1.0)
     code = cli.main(

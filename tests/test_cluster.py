@@ -160,6 +160,18 @@ def test_an_mdp_bundles_checks_are_tasks_each(client):
     assert [f.check for f in there.findings] == ["regret", "hackable", "forbidden"]
 
 
+def _rounds(monkeypatch):
+    """The share counts of the branch-and-bound rounds dealt from now on (one per round)."""
+    from alignspec.neural import bab
+
+    sent = []
+    original = bab._Run._parallel
+    monkeypatch.setattr(
+        bab._Run, "_parallel", lambda run, jobs: sent.append(jobs) or original(run, jobs)
+    )
+    return sent
+
+
 def test_curve_points_and_neural_shares_on_the_cluster(client, monkeypatch):
     from alignspec.neural import bab
 
@@ -181,11 +193,7 @@ def test_curve_points_and_neural_shares_on_the_cluster(client, monkeypatch):
     top = float(policy.forward_batch(grid.reshape(-1, 2)).max())
     # tiny batches and no warm-up: the boxes are shared with the workers from the start
     monkeypatch.setattr(bab, "DEFAULT", bab.Settings(batch=4, warmup=0.0, share=0.05))
-    sent = []
-    original = bab._Run._parallel
-    monkeypatch.setattr(
-        bab._Run, "_parallel", lambda run, jobs: sent.append(jobs) or original(run, jobs)
-    )
+    sent = _rounds(monkeypatch)
     for limit, expected in ((top + 0.05, al.Verdict.PROVED), (top - 0.05, al.Verdict.VIOLATED)):
         spec = al.Spec(space=S, actions=A, intent=al.Intent(require=[A.vars.f <= limit]))
         with execution.pool(client) as where, execution.using(where):
@@ -205,11 +213,7 @@ def test_vnn_shares_its_branch_and_bound_with_the_cluster(
     from alignspec.neural.vnnlib import read
 
     monkeypatch.setattr(bab, "DEFAULT", bab.Settings(warmup=0.0, share=0.2))
-    sent = []
-    original = bab._Run._parallel
-    monkeypatch.setattr(
-        bab._Run, "_parallel", lambda run, jobs: sent.append(jobs) or original(run, jobs)
-    )
+    sent = _rounds(monkeypatch)
     onnx = ACAS / "onnx" / f"ACASXU_run2a_{net}_batch_2000.onnx"
     vnnlib = ACAS / "vnnlib" / f"prop_{prop}.vnnlib"
     code = cli.main(["vnn", str(onnx), str(vnnlib), "--scheduler", client.scheduler.address])
